@@ -1,0 +1,82 @@
+// The block layer, reduced to a FIFO of page I/O requests completed by a
+// separate task (the interrupt / bio completion context). When it runs is a
+// scheduling decision like any other.
+#include <algorithm>
+#include <cstring>
+
+#include "vmcore/kernel/oops.h"
+#include "vmcore/mm/locking.h"
+#include "vmcore/mm/mm.h"
+
+namespace faultline::mm {
+
+void submit_page_io(page* p, bool write) {
+  Kernel& k = kernel();
+  if (k.io_tail - k.io_head >= kMaxIoRequests) kernel_bug("submit_bio:queue_full", "I/O queue overflow", "full", p);
+  IoRequest& rq = k.io[k.io_tail % kMaxIoRequests];
+  rq.pg = p;
+  rq.host = p->mapping->host;
+  rq.write = write;
+  rq.error = k.faults.should_fail(write ? FaultKind::WritepageEio : FaultKind::ReadpageEio);
+  rq.isize = rq.host->i_size;
+  static constexpr sim::Label kWrite = "submit_bio:write";
+  static constexpr sim::Label kRead = "submit_bio:read";
+  point_write(write ? kWrite : kRead, obj_disk(rq.host, p->index));
+  ++k.io_tail;
+  k.io_wait.wake_all();
+}
+
+namespace {
+
+// end_buffer_async_read / mpage_end_io_read: the page becomes uptodate (or
+// gets PG_error) and is unlocked.
+void end_io_read(const IoRequest& rq) {
+  KFUNC("mpage_end_io_read");
+  page* p = rq.pg;
+  point_write("mpage_end_io_read:fill", obj_page_data(p));
+  if (rq.error) {
+    ClearPageUptodate(p);
+    SetPageError(p);
+  } else {
+    // The part of the page beyond i_size (at submission) reads as zero.
+    const loff_t start = page_offset(p->index);
+    const loff_t valid = std::clamp<loff_t>(rq.isize - start, 0, PAGE_SIZE);
+    std::memcpy(p->data, rq.host->disk + start, size_t(valid));
+    std::memset(p->data + valid, 0, PAGE_SIZE - size_t(valid));
+    SetPageUptodate(p);
+  }
+  unlock_page(p);
+}
+
+void end_io_write(const IoRequest& rq) {
+  KFUNC("end_buffer_async_write");
+  page* p = rq.pg;
+  if (rq.error) {
+    SetPageError(p);
+    if (page_mapping(p)) page_mapping(p)->flags |= AS_EIO;
+  } else {
+    const loff_t start = page_offset(p->index);
+    const loff_t i_size = i_size_read(rq.host, "end_buffer_async_write:i_size_read");
+    const loff_t valid = std::clamp<loff_t>(i_size - start, 0, PAGE_SIZE);
+    point_write("end_buffer_async_write:disk", obj_disk(rq.host, p->index));
+    std::memcpy(rq.host->disk + start, p->data, size_t(valid));
+  }
+  end_page_writeback(p);
+}
+
+}  // namespace
+
+void end_io_task(void*) {
+  Kernel& k = kernel();
+  for (;;) {
+    k.io_wait.wait("end_io:idle", [&] { return k.io_head != k.io_tail; }, sim::Sim::WaitKind::Idle);
+    const IoRequest rq = k.io[k.io_head % kMaxIoRequests];
+    ++k.io_head;
+    if (rq.write)
+      end_io_write(rq);
+    else
+      end_io_read(rq);
+  }
+}
+
+}  // namespace faultline::mm

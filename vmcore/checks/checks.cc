@@ -1,0 +1,222 @@
+#include "vmcore/checks/checks.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "vmcore/kernel/oops.h"
+#include "vmcore/mm/mm.h"
+
+namespace faultline::checks {
+
+using namespace mm;
+
+namespace {
+
+vm_area_struct* vma_covering(mm_struct* mm, unsigned long addr) {
+  for (vm_area_struct& v : mm->vmas)
+    if (v.in_use && v.vm_start <= addr && addr < v.vm_end) return &v;
+  return nullptr;
+}
+
+pgoff_t linear_index(const vm_area_struct* vma, unsigned long addr) {
+  return vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+}
+
+uint32_t now() { return kernel().sim->steps(); }
+
+}  // namespace
+
+void init_oracle(Checks& c, uint32_t file, const uint8_t* contents, loff_t size) {
+  FileOracle& o = c.files[file];
+  for (loff_t i = 0; i < kMaxFileBytes; ++i) {
+    o.value[i] = i < size ? contents[i] : 0;
+    o.determinate[i] = true;
+    o.last_change[i] = 0;
+    o.inflight[i] = 0;
+    o.last_writer[i] = sim::kNoTask;
+    o.last_how[i] = "the initial contents";
+  }
+}
+
+void on_user_write(Checks& c, mm_struct* mm, unsigned long addr, const uint8_t* data, unsigned long n) {
+  vm_area_struct* vma = vma_covering(mm, addr);
+  if (!vma || !(vma->vm_flags & VM_SHARED)) return;  // a private copy is not the file
+  inode* inode = vma->vm_file;
+  FileOracle& o = c.files[inode->i_ino];
+  const loff_t offset = page_offset(vma->vm_pgoff) + loff_t(addr - vma->vm_start);
+  for (unsigned long i = 0; i < n; ++i) {
+    const loff_t at = offset + loff_t(i);
+    if (at >= kMaxFileBytes) break;
+    // Bytes beyond EOF (the tail of the last page) are not part of the file.
+    o.determinate[at] = at < inode->i_size;
+    o.value[at] = data[i];
+    o.last_change[at] = now();
+    o.last_writer[at] = kernel().sim->current();
+    o.last_how[at] = "a store through a shared mapping";
+  }
+}
+
+ChangeWindow begin_change(Checks& c, uint32_t file, loff_t start, loff_t end) {
+  ChangeWindow w{file, std::clamp<loff_t>(start, 0, kMaxFileBytes), std::clamp<loff_t>(end, 0, kMaxFileBytes),
+                 now(), false};
+  w.active = w.start < w.end;
+  FileOracle& o = c.files[file];
+  for (loff_t i = w.start; i < w.end; ++i) ++o.inflight[i];
+  return w;
+}
+
+void end_change(Checks& c, const ChangeWindow& w, const uint8_t* bytes, loff_t known, const char* how) {
+  if (!w.active) return;
+  FileOracle& o = c.files[w.file];
+  for (loff_t i = w.start; i < w.end; ++i) {
+    --o.inflight[i];
+    const bool raced = o.last_change[i] > w.begin_step;
+    if (i - w.start < known && !raced) {
+      o.value[i] = bytes ? bytes[i - w.start] : 0;
+      o.determinate[i] = true;
+    } else {
+      o.determinate[i] = false;
+    }
+    o.last_change[i] = now();
+    o.last_writer[i] = kernel().sim->current();
+    o.last_how[i] = how;
+  }
+}
+
+std::optional<Finding> check_read(Checks& c, uint32_t file, loff_t offset, const uint8_t* data, unsigned long n,
+                                  uint32_t read_begin_step) {
+  const FileOracle& o = c.files[file];
+  for (unsigned long i = 0; i < n; ++i) {
+    const loff_t at = offset + loff_t(i);
+    if (at >= kMaxFileBytes) break;
+    if (!o.determinate[at] || o.inflight[at] || o.last_change[at] >= read_begin_step) continue;
+    if (o.value[at] == data[i]) continue;
+    const sim::TaskId writer = o.last_writer[at];
+    return Finding{
+        "faultline: lost write: read() does not return what the last write left",
+        fmt::format("file {} offset {}: read() returned {:#04x}, expected {:#04x}\n"
+                    "last change: {} by {} at step {}\n",
+                    file, at, data[i], o.value[at], o.last_how[at],
+                    writer == sim::kNoTask ? std::string("setup") : fmt::format("task {}", writer),
+                    o.last_change[at]),
+        fmt::format("lost-write:{}", o.last_how[at])};
+  }
+  return std::nullopt;
+}
+
+std::optional<Finding> check_mapped_beyond_eof(Checks& c, inode* inode) {
+  Kernel& k = *c.kernel;
+  const uint64_t size = (uint64_t(inode->i_size) + PAGE_SIZE - 1) >> PAGE_SHIFT;
+  for (uint32_t m = 0; m < k.nmms; ++m) {
+    mm_struct* mm = &k.mms[m];
+    for (uint32_t vpn = 0; vpn < kMaxVpn; ++vpn) {
+      if (!mm->pte[vpn].present) continue;
+      const unsigned long addr = vpn << PAGE_SHIFT;
+      vm_area_struct* vma = vma_covering(mm, addr);
+      if (!vma || vma->vm_file != inode || linear_index(vma, addr).v < size) continue;
+      const page* p = &k.frames[mm->pte[vpn].frame];
+      const bool anon = PageAnon(p);
+      return Finding{"faultline: page mapped beyond EOF after truncate returned",
+                     fmt::format("i_size {} ({} pages); file page {} is still mapped{}\n{}\n{}\n{}\n",
+                                 inode->i_size, size, linear_index(vma, addr).v,
+                                 anon ? " by a private copy" : "", describe_pte(mm, vpn), describe_vma(vma),
+                                 describe_page(p)),
+                     fmt::format("mapped-beyond-eof:{}", anon ? "private-copy" : "file-page")};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Finding> check_state(Checks& c) {
+  Kernel& k = *c.kernel;
+  const char* fn = innermost_function(k.sim->current());
+  for (uint32_t m = 0; m < k.nmms; ++m) {
+    mm_struct* mm = &k.mms[m];
+    for (uint32_t vpn = 0; vpn < kMaxVpn; ++vpn) {
+      const pte_t& pte = mm->pte[vpn];
+      if (!pte.present) continue;
+      const page* p = &k.frames[pte.frame];
+      const unsigned long addr = vpn << PAGE_SHIFT;
+      if (p->in_free_list)
+        return Finding{"faultline: use after free: a pte maps a free page frame",
+                       fmt::format("{}\n{}\n", describe_pte(mm, vpn), describe_page(p)),
+                       fmt::format("use-after-free:pte:{}", fn)};
+      if (PageAnon(p)) continue;
+      vm_area_struct* vma = vma_covering(mm, addr);
+      if (!vma)
+        return Finding{"faultline: a pte outside any vma", fmt::format("{}\n{}\n", describe_pte(mm, vpn),
+                                                                          describe_page(p)),
+                       fmt::format("pte-without-vma:{}", fn)};
+      address_space* mapping = vma->vm_file->i_mapping;
+      const pgoff_t index = linear_index(vma, addr);
+      const page* cached = index.v < kMaxFilePages ? mapping->page_tree.slots[index.v] : nullptr;
+      if (p->mapping != mapping || p->index != index || cached != p) {
+        return Finding{
+            "faultline: dangling mapping: a pte maps a page that is not the file's cached page",
+            fmt::format("{}\n{}\nmapped: {}\ncached: {}\n"
+                        "Stores through this pte are lost; read() and other mappings see another page.\n",
+                        describe_pte(mm, vpn), describe_vma(vma), describe_page(p), describe_page(cached)),
+            fmt::format("dangling-mapping:{}", fn)};
+      }
+      if (pte.write && vma->vm_ops->page_mkwrite && !(p->flags & PG_mkwrite))
+        return Finding{"faultline: a shared page became writable without ->page_mkwrite",
+                       fmt::format("{}\n{}\n{}\n", describe_pte(mm, vpn), describe_vma(vma), describe_page(p)),
+                       fmt::format("mkwrite-missed:{}", fn)};
+    }
+  }
+  for (uint32_t f = 0; f < k.nfiles; ++f) {
+    const address_space* mapping = k.inodes[f].i_mapping;
+    for (uint32_t i = 0; i < kMaxFilePages; ++i) {
+      const page* p = mapping->page_tree.slots[i];
+      if (p && p->in_free_list)
+        return Finding{"faultline: use after free: the page cache holds a free page frame",
+                       fmt::format("file {} index {}\n{}\n", f, i, describe_page(p)),
+                       fmt::format("use-after-free:page-cache:{}", fn)};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Finding> check_end_of_run(Checks& c) {
+  Kernel& k = *c.kernel;
+  std::array<int, kMaxFrames> refs{};
+  std::array<int, kMaxFrames> maps{};
+  for (uint32_t f = 0; f < k.nfiles; ++f)
+    for (const page* p : k.inodes[f].i_mapping->page_tree.slots)
+      if (p) ++refs[p->frame];
+  for (uint32_t m = 0; m < k.nmms; ++m)
+    for (const pte_t& pte : k.mms[m].pte)
+      if (pte.present) ++refs[pte.frame], ++maps[pte.frame];
+  for (const page& p : k.frames) {
+    if (p.in_free_list || p._count == 0) continue;
+    const char* what = nullptr;
+    if (PageLocked(&p))
+      what = "page-left-locked";
+    else if (PageWriteback(&p))
+      what = "page-left-under-writeback";
+    else if (p._count > refs[p.frame])
+      what = "page-leak";
+    else if (p._count < refs[p.frame])
+      what = "page-refcount-underflow";
+    else if (p._mapcount + 1 != maps[p.frame])
+      what = "mapcount-mismatch";
+    if (!what) continue;
+    return Finding{fmt::format("faultline: page accounting at the end of the run: {}", what),
+                   fmt::format("{}\nreferences held by the cache and ptes: {}, ptes: {}\n", describe_page(&p),
+                               refs[p.frame], maps[p.frame]),
+                   what};
+  }
+  return std::nullopt;
+}
+
+void on_step(void* arg) {
+  Checks& c = *static_cast<Checks*>(arg);
+  if (c.kernel->state_gen == c.checked_gen) return;
+  c.checked_gen = c.kernel->state_gen;
+  if (auto f = check_state(c)) report(std::move(*f));
+}
+
+void report(Finding f) { oops(std::move(f.title), std::move(f.body), std::move(f.signature)); }
+
+}  // namespace faultline::checks

@@ -1,0 +1,76 @@
+// Invariant checkers that see what the kernel's BUG_ONs miss:
+//   - dangling mapping: a pte maps a file page that is not its file's cached
+//     page at that index (checked at every step the ptes or the cache change);
+//   - use after free: a pte or the cache refers to a free frame;
+//   - writable without ->page_mkwrite;
+//   - mapped beyond EOF after a truncate returns (private copies included);
+//   - lost write: read() returns other bytes than the last write left, with no
+//     truncate, hole punch or later write to explain it;
+//   - page accounting at the end: references, _mapcount, locks, writeback.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "vmcore/kernel/kernel.h"
+
+namespace faultline::checks {
+
+struct Finding {
+  std::string title;
+  std::string body;
+  std::string signature;
+};
+
+// What is known of one file's bytes: the value the last completed change
+// left, or "indeterminate" where racing or partial changes leave it open.
+struct FileOracle {
+  std::array<uint8_t, mm::kMaxFileBytes> value{};
+  std::array<bool, mm::kMaxFileBytes> determinate{};
+  std::array<uint32_t, mm::kMaxFileBytes> last_change{};  // step
+  std::array<uint8_t, mm::kMaxFileBytes> inflight{};     // changes in progress
+  std::array<sim::TaskId, mm::kMaxFileBytes> last_writer{};
+  std::array<const char*, mm::kMaxFileBytes> last_how{};
+};
+
+struct Checks {
+  mm::Kernel* kernel = nullptr;
+  std::array<FileOracle, mm::kMaxFiles> files{};
+  uint64_t checked_gen = 0;
+};
+
+// A change to [start, end) of a file that takes a while (write, truncate,
+// O_DIRECT write, hole punch).
+struct ChangeWindow {
+  uint32_t file = 0;
+  mm::loff_t start = 0;
+  mm::loff_t end = 0;
+  uint32_t begin_step = 0;
+  bool active = false;
+};
+
+void init_oracle(Checks& c, uint32_t file, const uint8_t* contents, mm::loff_t size);
+
+// The step hook: runs the state checks when ptes or the cache changed.
+void on_step(void* checks);
+// A store through a pte (user store or copy_to_user) into a page.
+void on_user_write(Checks& c, mm::mm_struct* mm, unsigned long addr, const uint8_t* data, unsigned long n);
+
+ChangeWindow begin_change(Checks& c, uint32_t file, mm::loff_t start, mm::loff_t end);
+// Ends a change: bytes [w.start, w.start + known) take `bytes` (nullptr: zero);
+// the rest of the window becomes indeterminate. Bytes that anything else
+// changed during the window become indeterminate too.
+void end_change(Checks& c, const ChangeWindow& w, const uint8_t* bytes, mm::loff_t known, const char* how);
+
+std::optional<Finding> check_read(Checks& c, uint32_t file, mm::loff_t offset, const uint8_t* data,
+                                  unsigned long n, uint32_t read_begin_step);
+std::optional<Finding> check_mapped_beyond_eof(Checks& c, mm::inode* inode);
+std::optional<Finding> check_state(Checks& c);
+std::optional<Finding> check_end_of_run(Checks& c);
+
+// Raises a finding from inside a task (ends the run).
+[[noreturn]] void report(Finding f);
+
+}  // namespace faultline::checks

@@ -1,0 +1,147 @@
+// A minimal block filesystem with the generic address_space operations of
+// 2.6.20 (block_read_full_page, block_write_full_page, block_prepare_write,
+// generic_commit_write, blockdev_direct_IO). Blocks are pages; the disk is
+// inode->disk, always zero beyond i_size.
+#include <algorithm>
+#include <cstring>
+
+#include "vmcore/kernel/oops.h"
+#include "vmcore/mm/locking.h"
+#include "vmcore/mm/mm.h"
+
+namespace faultline::mm {
+
+namespace {
+
+// Reads go through the I/O queue: the page stays locked until completion.
+int blockfs_readpage(inode* file, page* p) {
+  submit_page_io(p, false);
+  return 0;
+}
+
+// The page is locked and no longer dirty. The part beyond EOF is zeroed in
+// the page itself, since it may be mmapped.
+int blockfs_writepage(page* p) {
+  KFUNC("block_write_full_page");
+  inode* host = p->mapping->host;
+  const loff_t i_size = i_size_read(host, "block_write_full_page:i_size_read");
+  const pgoff_t end_index = pgoff_t(uint64_t(i_size) >> PAGE_CACHE_SHIFT);
+  if (p->index >= end_index) {
+    const unsigned offset = unsigned(i_size & (PAGE_CACHE_SIZE - 1));
+    if (p->index > end_index || !offset) {
+      // The page is wholly outside i_size (truncate in progress).
+      unlock_page(p);
+      return 0;
+    }
+    point_write("block_write_full_page:zero_tail", obj_page_data(p));
+    std::memset(p->data + offset, 0, PAGE_CACHE_SIZE - offset);
+  }
+  test_set_page_writeback(p);
+  unlock_page(p);
+  submit_page_io(p, true);
+  return 0;
+}
+
+// Make the bytes of the page outside [from, to) valid: read them from disk
+// (synchronously, with the page locked) or zero them beyond EOF.
+int blockfs_prepare_write(inode* file, page* p, unsigned from, unsigned to) {
+  KFUNC("block_prepare_write");
+  if (PageUptodate(p) || (from == 0 && to == PAGE_CACHE_SIZE)) return 0;
+  const loff_t i_size = i_size_read(file, "block_prepare_write:i_size_read");
+  uint8_t block[PAGE_SIZE] = {};
+  if (page_offset(p->index) < i_size) {
+    point_read("block_prepare_write:ll_rw_block", obj_disk(file, p->index));
+    std::memcpy(block, file->disk + page_offset(p->index), PAGE_SIZE);
+  }
+  point_write("block_prepare_write:fill", obj_page_data(p));
+  std::memcpy(p->data, block, from);
+  std::memcpy(p->data + to, block + to, PAGE_CACHE_SIZE - to);
+  return 0;
+}
+
+// generic_commit_write: all buffers are uptodate now; i_size grows to cover
+// `to` (not just what was copied).
+int blockfs_commit_write(inode* file, page* p, unsigned from, unsigned to) {
+  KFUNC("generic_commit_write");
+  point_write("generic_commit_write:SetPageUptodate", obj_page_flags(p));
+  SetPageUptodate(p);
+  set_page_dirty(p);
+  const loff_t pos = page_offset(p->index) + to;
+  if (pos > file->i_size) i_size_write(file, pos, "generic_commit_write:i_size_write");
+  return 0;
+}
+
+int blockfs_set_page_dirty(page* p) { return __set_page_dirty_nobuffers(p); }
+
+// blockdev_direct_IO with DIO_LOCKING: i_alloc_sem is held for the I/O.
+long blockfs_direct_IO(inode* file, loff_t pos, const uint8_t* buf, unsigned long len) {
+  KFUNC("blockdev_direct_IO");
+  down_read(&file->i_alloc_sem, "blockdev_direct_IO:i_alloc_sem");
+  for (unsigned long done = 0; done < len;) {
+    const loff_t at = pos + loff_t(done);
+    const unsigned long chunk = std::min(len - done, PAGE_SIZE - (at & (PAGE_SIZE - 1)));
+    point_write("blockdev_direct_IO:write", obj_disk(file, pgoff_t(uint64_t(at) >> PAGE_SHIFT)));
+    std::memcpy(file->disk + at, buf + done, chunk);
+    done += chunk;
+  }
+  up_read(&file->i_alloc_sem, "blockdev_direct_IO:i_alloc_sem_up");
+  return long(len);
+}
+
+// NFS-style ->launder_page: write the dirty page back synchronously, locked.
+int nfs_launder_page(page* p) {
+  KFUNC("nfs_launder_page");
+  inode* host = p->mapping->host;
+  if (!clear_page_dirty_for_io(p)) return 0;
+  const loff_t i_size = i_size_read(host, "nfs_launder_page:i_size_read");
+  const loff_t start = page_offset(p->index);
+  if (start < i_size) {
+    point_write("nfs_launder_page:write", obj_disk(host, p->index));
+    std::memcpy(host->disk + start, p->data, size_t(std::min<loff_t>(PAGE_SIZE, i_size - start)));
+  }
+  return 0;
+}
+
+// ->truncate: free the blocks beyond i_size.
+void blockfs_truncate(inode* inode) {
+  KFUNC("blockfs_truncate");
+  const loff_t size = inode->i_size;
+  if (size >= kMaxFileBytes) return;
+  point_write("blockfs_truncate:free_blocks", obj_disk(inode, pgoff_t(uint64_t(size) >> PAGE_SHIFT)));
+  std::memset(inode->disk + size, 0, size_t(kMaxFileBytes - size));
+}
+
+}  // namespace
+
+const address_space_operations blockfs_aops = {
+    .readpage = blockfs_readpage,
+    .writepage = blockfs_writepage,
+    .prepare_write = blockfs_prepare_write,
+    .commit_write = blockfs_commit_write,
+    .set_page_dirty = blockfs_set_page_dirty,
+    .launder_page = nullptr,
+    .direct_IO = blockfs_direct_IO,
+};
+
+const address_space_operations blockfs_nfs_aops = {
+    .readpage = blockfs_readpage,
+    .writepage = blockfs_writepage,
+    .prepare_write = blockfs_prepare_write,
+    .commit_write = blockfs_commit_write,
+    .set_page_dirty = blockfs_set_page_dirty,
+    .launder_page = nfs_launder_page,
+    .direct_IO = blockfs_direct_IO,
+};
+
+const inode_operations blockfs_inode_operations = {.truncate = blockfs_truncate, .truncate_range = nullptr};
+
+// ->page_mkwrite: allocate the block behind a page about to become writable.
+int blockfs_page_mkwrite(vm_area_struct* vma, page* p) {
+  KFUNC("blockfs_page_mkwrite");
+  point_write("blockfs_page_mkwrite:get_block", obj_disk(vma->vm_file, p->index));
+  if (kernel().faults.should_fail(FaultKind::PageMkwriteFail)) return -ENOSPC;
+  p->flags |= PG_mkwrite;
+  return 0;
+}
+
+}  // namespace faultline::mm

@@ -1,0 +1,91 @@
+#include "vmcore/mm/kernel_config.h"
+
+namespace faultline::mm {
+
+namespace {
+
+const SwitchInfo kSwitches[] = {
+    {"seed_fault_pagelock", &KernelConfig::seed_fault_pagelock, "2.6.21-rc (Feb 2007 patch 3/6)",
+     "->nopage returns the page locked; do_no_page installs the pte under the page lock; "
+     "truncate and invalidate unmap under the page lock; VM_CAN_INVALIDATE BUG_ONs"},
+    {"seed_remove_mapped_bug", &KernelConfig::seed_remove_mapped_bug, "2.6.21-rc (Feb 2007 patch 1/6)",
+     "BUG_ON(page_mapped(page)) in __remove_from_page_cache"},
+    {"merged_truncate_unmap", &KernelConfig::merged_truncate_unmap, "2.6.23",
+     "vmtruncate/vmtruncate_range unmap (even_cows=1) before and after truncate_inode_pages"},
+    {"shmem_punch_unmap", &KernelConfig::shmem_punch_unmap, "2.6.21",
+     "shmem_truncate_range unmaps the hole after its second truncate pass"},
+    {"madvise_remove_drops_mmap_sem", &KernelConfig::madvise_remove_drops_mmap_sem, "2.6.21",
+     "madvise(MADV_REMOVE) drops mmap_sem around vmtruncate_range"},
+    {"wp_page_mkwrite_late_release", &KernelConfig::wp_page_mkwrite_late_release, "2.6.21",
+     "do_wp_page keeps its reference to the old page until the pte lock is retaken after ->page_mkwrite"},
+    {"fault_dirty_page_wait", &KernelConfig::fault_dirty_page_wait, "2.6.22",
+     "faults wait_on_page_locked() the page they dirty before set_page_dirty (cpdfio vs fault race)"},
+    {"filemap_fault_sigbus_release", &KernelConfig::filemap_fault_sigbus_release, "2.6.24",
+     "filemap_fault releases the page when the i_size re-check under the page lock fails"},
+    {"buffered_write_atomic_copy", &KernelConfig::buffered_write_atomic_copy, "2.6.24",
+     "buffered write never faults under the page lock: short atomic copy -> unlock, fault in, retry"},
+    {"direct_io_invalidate_before", &KernelConfig::direct_io_invalidate_before, "2.6.24",
+     "O_DIRECT writes invalidate the page cache before the I/O as well as after it"},
+    {"filemap_fault_readpage_wait", &KernelConfig::filemap_fault_readpage_wait, "2.6.26",
+     "filemap_fault waits for readpage; a page still not uptodate gives SIGBUS"},
+};
+
+const std::vector<PresetInfo>& presets() {
+  static const std::vector<PresetInfo> kPresets = [] {
+    std::vector<PresetInfo> p;
+    p.push_back({"v2.6.20", "Linux 2.6.20: the truncate_count seqlock in do_no_page, no page lock in faults", {}});
+    p.push_back({"seed", "2.6.20 plus exactly the reference patch (3/6) and patch 1/6's BUG_ON",
+                 {"seed_fault_pagelock", "seed_remove_mapped_bug"}});
+    std::vector<const char*> v23 = {"seed_fault_pagelock", "seed_remove_mapped_bug", "merged_truncate_unmap",
+                                    "shmem_punch_unmap", "madvise_remove_drops_mmap_sem",
+                                    "wp_page_mkwrite_late_release", "fault_dirty_page_wait"};
+    p.push_back({"v2.6.23", "the merged form of the fix with the 2.6.21 hole-punch and 2.6.22 fixes", v23});
+    std::vector<const char*> v26 = v23;
+    for (const char* s : {"filemap_fault_sigbus_release", "buffered_write_atomic_copy",
+                          "direct_io_invalidate_before", "filemap_fault_readpage_wait"})
+      v26.push_back(s);
+    p.push_back({"v2.6.26", "every change the model knows (2.6.24 write path, 2.6.26 filemap_fault)", v26});
+    return p;
+  }();
+  return kPresets;
+}
+
+}  // namespace
+
+std::span<const SwitchInfo> kernel_switches() { return kSwitches; }
+
+std::span<const PresetInfo> kernel_presets() { return presets(); }
+
+const SwitchInfo* find_switch(std::string_view name) {
+  for (const SwitchInfo& s : kSwitches)
+    if (name == s.name) return &s;
+  return nullptr;
+}
+
+std::optional<KernelConfig> preset_config(std::string_view preset) {
+  if (preset.empty()) preset = "v2.6.20";
+  for (const PresetInfo& p : presets()) {
+    if (preset != p.name) continue;
+    KernelConfig cfg;
+    for (const char* s : p.switches) cfg.*(find_switch(s)->field) = true;
+    return cfg;
+  }
+  return std::nullopt;
+}
+
+std::string preset_name(const KernelConfig& cfg) {
+  for (const PresetInfo& p : presets())
+    if (preset_config(p.name) == cfg) return p.name;
+  return "";
+}
+
+std::string describe_config(const KernelConfig& cfg) {
+  std::string name = preset_name(cfg);
+  if (!name.empty()) return name;
+  std::string out = "custom:";
+  for (const SwitchInfo& s : kSwitches)
+    if (cfg.*s.field) out += std::string(" ") + s.name;
+  return out;
+}
+
+}  // namespace faultline::mm

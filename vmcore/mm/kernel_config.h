@@ -1,0 +1,70 @@
+// Kernel history as data: every change the model knows is one named switch,
+// and a preset is a list of switches. Code that differs by version reads
+// `if (cfg().seed_fault_pagelock)` next to the kernel label it belongs to.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace faultline::mm {
+
+struct KernelConfig {
+  // Feb 2007 patch 3/6 (the reference patch): ->nopage returns the page locked
+  // and do_no_page keeps it locked until the pte is in; truncate unmaps under
+  // the page lock; VM_CAN_INVALIDATE and its BUG_ONs.
+  bool seed_fault_pagelock = false;
+  // Feb 2007 patch 1/6: BUG_ON(page_mapped(page)) when a page leaves the cache.
+  bool seed_remove_mapped_bug = false;
+  // 2.6.23 (May 2007 form): vmtruncate/vmtruncate_range unmap (even_cows=1)
+  // before and after truncate_inode_pages.
+  bool merged_truncate_unmap = false;
+  // 2.6.21 hole-punch fix: shmem_truncate_range unmaps after its second pass.
+  bool shmem_punch_unmap = false;
+  // 2.6.21 hole-punch fix: madvise(MADV_REMOVE) drops mmap_sem around vmtruncate_range.
+  bool madvise_remove_drops_mmap_sem = false;
+  // 2.6.21: do_wp_page drops the old page only after retaking the pte lock
+  // around ->page_mkwrite.
+  bool wp_page_mkwrite_late_release = false;
+  // 2.6.22 "fix cpdfio vs fault race": faults wait for the page lock of the
+  // page they dirty before set_page_dirty.
+  bool fault_dirty_page_wait = false;
+  // 2.6.24: filemap_fault releases the page when the i_size re-check fails.
+  bool filemap_fault_sigbus_release = false;
+  // 2.6.24: the buffered write copies atomically under the page lock; a short
+  // copy unlocks, faults the source in and retries.
+  bool buffered_write_atomic_copy = false;
+  // 2.6.24: O_DIRECT writes also invalidate the page cache before the I/O.
+  bool direct_io_invalidate_before = false;
+  // 2.6.26: filemap_fault waits for readpage; not uptodate afterwards -> SIGBUS.
+  bool filemap_fault_readpage_wait = false;
+
+  friend bool operator==(const KernelConfig&, const KernelConfig&) = default;
+};
+
+struct SwitchInfo {
+  const char* name;
+  bool KernelConfig::*field;
+  const char* since;
+  const char* summary;
+};
+
+struct PresetInfo {
+  const char* name;
+  const char* summary;
+  std::vector<const char*> switches;
+};
+
+std::span<const SwitchInfo> kernel_switches();
+std::span<const PresetInfo> kernel_presets();
+const SwitchInfo* find_switch(std::string_view name);
+
+// The config of a preset, or nullopt for an unknown name. "" is v2.6.20.
+std::optional<KernelConfig> preset_config(std::string_view preset);
+// The name of the preset equal to cfg, or "" if none is.
+std::string preset_name(const KernelConfig& cfg);
+std::string describe_config(const KernelConfig& cfg);
+
+}  // namespace faultline::mm

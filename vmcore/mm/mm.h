@@ -1,0 +1,180 @@
+// Declarations of the modelled kernel functions, grouped by the kernel file
+// that defines them (the role of include/linux/mm.h, pagemap.h, rmap.h, ...).
+#pragma once
+
+#include <csignal>
+#include <cstddef>
+#include <cstdint>
+
+#include "vmcore/kernel/kernel.h"
+#include "vmcore/mm/types.h"
+
+namespace faultline::mm {
+
+// ---- page flags (include/linux/page-flags.h) --------------------------------
+inline bool PageUptodate(const page* p) { return p->flags & PG_uptodate; }
+inline void SetPageUptodate(page* p) { p->flags |= PG_uptodate; }
+inline void ClearPageUptodate(page* p) { p->flags &= ~PG_uptodate; }
+inline bool PageDirty(const page* p) { return p->flags & PG_dirty; }
+inline bool TestSetPageDirty(page* p) {
+  const bool was = p->flags & PG_dirty;
+  p->flags |= PG_dirty;
+  return was;
+}
+inline bool TestClearPageDirty(page* p) {
+  const bool was = p->flags & PG_dirty;
+  p->flags &= ~PG_dirty;
+  return was;
+}
+inline bool PageError(const page* p) { return p->flags & PG_error; }
+inline void SetPageError(page* p) { p->flags |= PG_error; }
+inline void ClearPageError(page* p) { p->flags &= ~PG_error; }
+inline bool PageAnon(const page* p) { return p->flags & PG_anon; }
+inline bool PageLocked(const page* p) { return p->locked.test(); }
+inline bool PageWriteback(const page* p) { return p->writeback.test(); }
+inline int page_count(const page* p) { return p->_count; }
+inline int page_mapcount(const page* p) { return p->_mapcount + 1; }
+inline address_space* page_mapping(const page* p) { return PageAnon(p) ? nullptr : p->mapping; }
+
+// ---- mm/page_alloc.c ------------------------------------------------------
+page* alloc_page();
+void get_page(page* p);
+void put_page(page* p);
+inline void page_cache_get(page* p) { get_page(p); }
+inline void page_cache_release(page* p) { put_page(p); }
+
+// ---- mm/filemap.c ---------------------------------------------------------
+void lock_page(page* p);
+bool TestSetPageLocked(page* p);  // trylock: true if it was already locked
+void unlock_page(page* p);
+void wait_on_page_locked(page* p);
+void wait_on_page_writeback(page* p);
+void end_page_writeback(page* p);
+page* find_get_page(address_space* mapping, pgoff_t offset);
+page* find_lock_page(address_space* mapping, pgoff_t offset);
+unsigned pagevec_lookup(page** pages, address_space* mapping, pgoff_t start, unsigned nr_pages);
+void pagevec_release(page** pages, unsigned nr);
+int add_to_page_cache(page* p, address_space* mapping, pgoff_t offset);
+int add_to_page_cache_lru(page* p, address_space* mapping, pgoff_t offset);
+void __remove_from_page_cache(page* p);
+void remove_from_page_cache(page* p);
+page* filemap_nopage(vm_area_struct* area, unsigned long address, int* type);
+int generic_file_mmap(inode* file, vm_area_struct* vma);
+int filemap_write_and_wait(address_space* mapping);
+int filemap_fdatawrite(address_space* mapping);
+int filemap_fdatawait(address_space* mapping);
+
+// The user side of a read() or write(): a user address, or a kernel buffer.
+struct user_buffer {
+  bool user = false;
+  unsigned long addr = 0;
+  uint8_t* kbuf = nullptr;     // read: destination; write: source
+};
+
+// read(): fills out[0..ret) with the bytes copied to the caller.
+long do_generic_file_read(inode* file, loff_t* ppos, unsigned long count, user_buffer buf, uint8_t* out);
+long generic_file_aio_write(inode* file, loff_t pos, unsigned long count, user_buffer buf, bool o_direct);
+
+// ---- mm/readahead.c -------------------------------------------------------
+int do_page_cache_readahead(address_space* mapping, inode* file, pgoff_t offset, unsigned long nr_to_read);
+
+// ---- mm/memory.c ------------------------------------------------------------
+int handle_mm_fault(mm_struct* mm, vm_area_struct* vma, unsigned long address, int write_access);
+struct zap_details {
+  address_space* check_mapping = nullptr;  // even_cows == 0: only this mapping's pages
+  pgoff_t first_index;
+  pgoff_t last_index;
+};
+void zap_page_range(vm_area_struct* vma, unsigned long address, unsigned long size, zap_details* details);
+void unmap_mapping_range(address_space* mapping, loff_t holebegin, loff_t holelen, int even_cows);
+int vmtruncate(inode* inode, loff_t offset);
+int vmtruncate_range(inode* inode, loff_t offset, loff_t end);
+void copy_user_highpage(page* to, page* from);
+
+// ---- mm/rmap.c ------------------------------------------------------------
+void page_add_file_rmap(page* p);
+void page_add_new_anon_rmap(page* p, vm_area_struct* vma, unsigned long address);
+void page_remove_rmap(page* p, vm_area_struct* vma);
+bool page_mapped(page* p, sim::Label label);  // lockless read of _mapcount
+int page_mkclean(page* p);
+
+// ---- mm/truncate.c ----------------------------------------------------------
+void truncate_inode_pages_range(address_space* mapping, loff_t lstart, loff_t lend);
+void truncate_inode_pages(address_space* mapping, loff_t lstart);
+unsigned long invalidate_mapping_pages(address_space* mapping, pgoff_t start, pgoff_t end);
+int invalidate_inode_pages2_range(address_space* mapping, pgoff_t start, pgoff_t end);
+int invalidate_inode_pages2(address_space* mapping);
+
+// ---- mm/vmscan.c ------------------------------------------------------------
+int remove_mapping(address_space* mapping, page* p);
+
+// ---- mm/shmem.c -------------------------------------------------------------
+enum sgp_type { SGP_QUICK, SGP_READ, SGP_CACHE, SGP_WRITE, SGP_NOPAGE };
+int shmem_getpage(inode* inode, pgoff_t idx, page** pagep, sgp_type sgp, int* type);
+page* shmem_nopage(vm_area_struct* vma, unsigned long address, int* type);
+int shmem_mmap(inode* file, vm_area_struct* vma);
+int shmem_notify_change(inode* inode, loff_t size);
+long shmem_file_write(inode* inode, loff_t pos, unsigned long count, user_buffer buf);
+long shmem_file_read(inode* inode, loff_t* ppos, unsigned long count, user_buffer buf, uint8_t* out);
+extern const address_space_operations shmem_aops;
+extern const inode_operations shmem_inode_operations;
+
+// ---- mm/page-writeback.c ------------------------------------------------------
+enum writeback_sync_modes { WB_SYNC_NONE, WB_SYNC_ALL };
+int set_page_dirty(page* p);
+int __set_page_dirty_nobuffers(page* p);
+void set_page_dirty_balance(page* p);
+int clear_page_dirty_for_io(page* p);
+int test_set_page_writeback(page* p);
+int do_writepages(address_space* mapping, writeback_sync_modes mode);
+void pdflush(void* arg);  // the background writeback task
+
+// ---- mm/mmap.c ------------------------------------------------------------------
+vm_area_struct* find_vma(mm_struct* mm, unsigned long addr);
+vm_area_struct* find_vma_prev(mm_struct* mm, unsigned long addr, vm_area_struct** pprev);
+vm_area_struct* vma_next(mm_struct* mm, vm_area_struct* vma);
+long do_mmap_pgoff(mm_struct* mm, inode* file, unsigned long addr, unsigned long len, bool write,
+                   bool shared, pgoff_t pgoff);
+int do_munmap(mm_struct* mm, unsigned long start, unsigned long len);
+
+// ---- mm/madvise.c, mm/fadvise.c -------------------------------------------------
+enum { MADV_DONTNEED = 4, MADV_REMOVE = 9 };
+long sys_madvise(unsigned long start, unsigned long len_in, int behavior);
+long sys_fadvise64_64(inode* file, loff_t offset, loff_t len);
+
+// ---- fs/: the block filesystem, attributes, the I/O queue -----------------------
+extern const address_space_operations blockfs_aops;
+extern const address_space_operations blockfs_nfs_aops;
+extern const inode_operations blockfs_inode_operations;
+int blockfs_page_mkwrite(vm_area_struct* vma, page* p);
+int do_truncate(inode* inode, loff_t length);
+void submit_page_io(page* p, bool write);
+void end_io_task(void* arg);  // the I/O completion task
+
+// ---- drivers/: a legacy nopage driver that never sets VM_CAN_INVALIDATE ----------
+int legacy_driver_mmap(inode* file, vm_area_struct* vma);
+
+// ---- arch/: the page-fault handler and user copies ------------------------------
+// Result of a user access: 0, a signal (SIGSEGV, SIGBUS) or -ENOMEM (OOM).
+int do_page_fault(unsigned long address, bool write);
+// Copies that fault as needed; return the bytes not copied.
+unsigned long copy_to_user(unsigned long to, const uint8_t* from, unsigned long n);
+unsigned long copy_from_user(uint8_t* to, unsigned long from, unsigned long n);
+// The same with page faults disabled: stop at the first missing or read-only pte.
+unsigned long __copy_to_user_inatomic(unsigned long to, const uint8_t* from, unsigned long n);
+unsigned long __copy_from_user_inatomic(uint8_t* to, unsigned long from, unsigned long n);
+int fault_in_pages_readable(unsigned long uaddr, unsigned long size);
+int fault_in_pages_writeable(unsigned long uaddr, unsigned long size);
+// A user-mode load or store of n bytes: 0 or a signal / -ENOMEM.
+int user_load(unsigned long addr, uint8_t* to, unsigned long n);
+int user_store(unsigned long addr, const uint8_t* from, unsigned long n);
+
+// ---- kernel BUG()s -----------------------------------------------------------------
+// BUG_ON(cond): an oops with the current call chain; ends the run.
+#define BUG_ON(cond, label, what)                           \
+  do {                                                      \
+    if (cond) ::faultline::mm::kernel_bug(label, what, #cond); \
+  } while (0)
+[[noreturn]] void kernel_bug(sim::Label where, const char* what, const char* cond, const page* p = nullptr);
+
+}  // namespace faultline::mm

@@ -1,0 +1,118 @@
+// mm/page-writeback.c: dirtying, clear_page_dirty_for_io, the writeback loop
+// (generic_writepages) and pdflush, the background writeback task.
+#include "vmcore/kernel/oops.h"
+#include "vmcore/mm/locking.h"
+#include "vmcore/mm/mm.h"
+
+namespace faultline::mm {
+
+namespace {
+
+// Disk-backed mappings account dirty pages and are written back; tmpfs is not.
+bool mapping_cap_writeback_dirty(const address_space* mapping) { return mapping->host->kind != FileKind::Shmem; }
+
+void wakeup_pdflush() {
+  Kernel& k = kernel();
+  if (k.pdflush_kicked) return;
+  k.pdflush_kicked = true;
+  k.pdflush_wait.wake_all();
+}
+
+}  // namespace
+
+int __set_page_dirty_nobuffers(page* p) {
+  access_note("__set_page_dirty_nobuffers:TestSetPageDirty", obj_page_flags(p), sim::Access::Write);
+  if (TestSetPageDirty(p)) return 0;
+  address_space* mapping = page_mapping(p);
+  if (!mapping) return 1;
+  write_lock_irq(&mapping->tree_lock, "__set_page_dirty_nobuffers:write_lock_irq");
+  address_space* mapping2 = page_mapping(p);
+  if (mapping2) {  // race with truncate?
+    BUG_ON(mapping2 != mapping, "__set_page_dirty_nobuffers:mapping2", "page moved to another mapping");
+  }
+  write_unlock_irq(&mapping->tree_lock, "__set_page_dirty_nobuffers:write_unlock_irq");
+  if (mapping2 && mapping_cap_writeback_dirty(mapping)) wakeup_pdflush();
+  return 1;
+}
+
+int set_page_dirty(page* p) {
+  address_space* mapping = page_mapping(p);
+  if (mapping) return mapping->a_ops->set_page_dirty(p);
+  access_note("set_page_dirty:TestSetPageDirty", obj_page_flags(p), sim::Access::Write);
+  return !TestSetPageDirty(p);
+}
+
+// balance_dirty_pages is left out: pdflush is kicked when a page gets dirty.
+void set_page_dirty_balance(page* p) { set_page_dirty(p); }
+
+// Clear a page's dirty flag while caring for dirty memory accounting: the
+// ptes are write-protected and cleaned first, their dirt moved to the page.
+int clear_page_dirty_for_io(page* p) {
+  KFUNC("clear_page_dirty_for_io");
+  address_space* mapping = page_mapping(p);
+  if (mapping && mapping_cap_writeback_dirty(mapping)) {
+    if (page_mkclean(p)) set_page_dirty(p);
+  }
+  access_note("clear_page_dirty_for_io:TestClearPageDirty", obj_page_flags(p), sim::Access::Write);
+  return TestClearPageDirty(p);
+}
+
+int test_set_page_writeback(page* p) {
+  address_space* mapping = page_mapping(p);
+  write_lock_irq(&mapping->tree_lock, "test_set_page_writeback:write_lock_irq");
+  const bool ret = PageWriteback(p);
+  access_note("test_set_page_writeback:TestSetPageWriteback", obj_page_flags(p), sim::Access::Write);
+  p->writeback.set_bit();
+  write_unlock_irq(&mapping->tree_lock, "test_set_page_writeback:write_unlock_irq");
+  return ret;
+}
+
+// generic_writepages: walk the dirty pages and ->writepage each. WB_SYNC_NONE
+// skips busy pages; WB_SYNC_ALL waits for them.
+int do_writepages(address_space* mapping, writeback_sync_modes mode) {
+  KFUNC("generic_writepages");
+  if (!mapping_cap_writeback_dirty(mapping)) return 0;
+  int ret = 0;
+  page* pvec[16];
+  pgoff_t index(0);
+  while (unsigned n = pagevec_lookup(pvec, mapping, index, 16)) {
+    for (unsigned i = 0; i < n; ++i) {
+      page* p = pvec[i];
+      index = p->index + 1;
+      point_read("generic_writepages:PageDirty", obj_page_flags(p));
+      if (!PageDirty(p)) continue;  // the radix-tree DIRTY tag lookup
+      if (mode == WB_SYNC_NONE) {
+        if (TestSetPageLocked(p)) continue;
+      } else {
+        lock_page(p);
+      }
+      access_note("generic_writepages:page->mapping", obj_page_mapping(p), sim::Access::Read);
+      if (p->mapping != mapping) {
+        unlock_page(p);
+        continue;
+      }
+      if (mode != WB_SYNC_NONE) wait_on_page_writeback(p);
+      if (PageWriteback(p) || !clear_page_dirty_for_io(p)) {
+        unlock_page(p);
+        continue;
+      }
+      const int err = mapping->a_ops->writepage(p);  // unlocks the page
+      if (err && !ret) ret = err;
+    }
+    pagevec_release(pvec, n);
+  }
+  return ret;
+}
+
+// pdflush: background writeback of every disk-backed file, whenever kicked.
+void pdflush(void*) {
+  Kernel& k = kernel();
+  for (;;) {
+    k.pdflush_wait.wait("pdflush:idle", [&] { return k.pdflush_kicked; }, sim::Sim::WaitKind::Idle);
+    k.pdflush_kicked = false;
+    KFUNC("background_writeout");
+    for (uint32_t f = 0; f < k.nfiles; ++f) do_writepages(k.inodes[f].i_mapping, WB_SYNC_NONE);
+  }
+}
+
+}  // namespace faultline::mm

@@ -1,0 +1,218 @@
+// The kernel objects of the model: struct page, address_space, inode,
+// vm_area_struct, mm_struct, shmem_inode_info. Field names follow Linux 2.6.20;
+// sizes are shrunk (a page holds PAGE_SIZE = 16 bytes) and containers are
+// fixed arrays so a run allocates nothing.
+#pragma once
+
+#include <array>
+#include <cerrno>
+#include <compare>
+#include <cstdint>
+
+#include "vmcore/sim/locks.h"
+
+namespace faultline::mm {
+
+using loff_t = int64_t;
+
+inline constexpr unsigned PAGE_SHIFT = 4;
+inline constexpr unsigned long PAGE_SIZE = 1ul << PAGE_SHIFT;
+inline constexpr unsigned long PAGE_MASK = ~(PAGE_SIZE - 1);
+inline constexpr unsigned PAGE_CACHE_SHIFT = PAGE_SHIFT;
+inline constexpr unsigned long PAGE_CACHE_SIZE = PAGE_SIZE;
+inline constexpr unsigned long PAGE_CACHE_MASK = PAGE_MASK;
+
+// Capacities of the model (the schedule validator enforces them).
+inline constexpr uint32_t kMaxFiles = 4;
+inline constexpr uint32_t kMaxFilePages = 32;  // s_maxbytes = kMaxFilePages * PAGE_SIZE
+inline constexpr loff_t kMaxFileBytes = loff_t(kMaxFilePages * PAGE_SIZE);
+inline constexpr uint32_t kMaxProcesses = 4;
+inline constexpr uint32_t kMaxVmas = 8;       // per mm
+inline constexpr uint32_t kMaxVpn = 64;       // user addresses below kMaxVpn * PAGE_SIZE
+inline constexpr unsigned long TASK_SIZE = kMaxVpn * PAGE_SIZE;
+inline constexpr uint32_t kMaxFrames = 256;
+inline constexpr uint32_t kMaxIoRequests = 64;
+
+// Page-cache index: a distinct type so it never mixes with byte offsets or frames.
+struct pgoff_t {
+  uint64_t v = 0;
+  constexpr pgoff_t() = default;
+  constexpr explicit pgoff_t(uint64_t x) : v(x) {}
+  constexpr auto operator<=>(const pgoff_t&) const = default;
+  constexpr pgoff_t operator+(uint64_t d) const { return pgoff_t(v + d); }
+  constexpr pgoff_t operator-(uint64_t d) const { return pgoff_t(v - d); }
+  constexpr uint64_t operator-(pgoff_t o) const { return v - o.v; }
+  pgoff_t& operator++() { ++v; return *this; }
+};
+
+inline constexpr pgoff_t pgoff_max() { return pgoff_t(~0ull); }
+inline constexpr loff_t page_offset(pgoff_t i) { return loff_t(i.v << PAGE_CACHE_SHIFT); }
+
+struct address_space;
+struct inode;
+struct vm_area_struct;
+struct mm_struct;
+
+// page->flags bits that the model keeps (PG_locked and PG_writeback are bit locks).
+enum : unsigned long {
+  PG_uptodate = 1ul << 0,
+  PG_dirty = 1ul << 1,
+  PG_error = 1ul << 2,
+  PG_anon = 1ul << 3,       // the kernel encodes this in page->mapping's low bit
+  PG_mkwrite = 1ul << 4,    // model only: ->page_mkwrite ran for this page
+};
+
+struct page {
+  uint32_t frame = 0;            // index in the frame pool: stable across runs
+  unsigned long flags = 0;
+  sim::BitLock locked;           // PG_locked
+  sim::BitLock writeback;        // PG_writeback
+  int _count = 0;                // 0 = free
+  int _mapcount = -1;
+  address_space* mapping = nullptr;
+  pgoff_t index;
+  uint8_t data[PAGE_SIZE] = {};
+  uint32_t next_free = 0;        // free-list link (model)
+  bool in_free_list = false;
+};
+
+// The radix tree, shrunk to an array indexed by pgoff.
+struct radix_tree_root {
+  std::array<page*, kMaxFilePages> slots{};
+};
+
+struct address_space_operations;
+
+struct address_space {
+  inode* host = nullptr;
+  radix_tree_root page_tree;
+  sim::SpinLock tree_lock;        // rwlock_t in 2.6.20; readers never overlap in the model
+  unsigned long nrpages = 0;
+  // i_mmap: the vmas mapping this file, in the order they were linked.
+  std::array<vm_area_struct*, kMaxProcesses * kMaxVmas> i_mmap{};
+  uint32_t i_mmap_count = 0;
+  sim::SpinLock i_mmap_lock;
+  unsigned int truncate_count = 0;
+  const address_space_operations* a_ops = nullptr;
+  unsigned long flags = 0;        // AS_EIO
+  uint32_t id = 0;                // file index
+};
+
+inline constexpr unsigned long AS_EIO = 1;
+
+enum class FileKind : uint8_t { Regular, Shmem, Driver };
+
+// shmem_inode_info (swap is left out of the model).
+struct shmem_inode_info {
+  sim::SpinLock lock;
+  unsigned long flags = 0;        // SHMEM_PAGEIN, SHMEM_TRUNCATE
+  unsigned long next_index = 0;
+  unsigned long alloced = 0;
+};
+
+inline constexpr unsigned long SHMEM_PAGEIN = 1;   // VM_READ in the kernel
+inline constexpr unsigned long SHMEM_TRUNCATE = 2;  // VM_WRITE in the kernel
+
+struct inode_operations;
+
+struct inode {
+  uint32_t i_ino = 0;
+  loff_t i_size = 0;
+  sim::Mutex i_mutex;
+  sim::RwSemaphore i_alloc_sem;
+  address_space i_data;
+  address_space* i_mapping = nullptr;
+  const inode_operations* i_op = nullptr;
+  FileKind kind = FileKind::Regular;
+  shmem_inode_info info;          // SHMEM only
+  // The backing store of disk-backed files (all zero beyond i_size).
+  uint8_t disk[kMaxFileBytes] = {};
+  unsigned ra_pages = 4;
+  bool has_page_mkwrite = false;
+  bool has_launder_page = false;
+  const char* name = "";
+};
+
+// vm_flags
+enum : unsigned long {
+  VM_READ = 0x1,
+  VM_WRITE = 0x2,
+  VM_SHARED = 0x8,
+  VM_MAYWRITE = 0x20,
+  VM_CAN_INVALIDATE = 0x08000000,
+};
+
+struct vm_operations_struct {
+  page* (*nopage)(vm_area_struct* vma, unsigned long address, int* type) = nullptr;
+  int (*page_mkwrite)(vm_area_struct* vma, page* page) = nullptr;
+};
+
+// A page-table entry. No swap or file ptes: a pte is none or present.
+struct pte_t {
+  uint32_t frame = 0;
+  bool present = false;
+  bool write = false;
+  bool dirty = false;
+  bool young = false;
+  friend constexpr bool operator==(const pte_t&, const pte_t&) = default;
+};
+
+inline bool pte_none(pte_t pte) { return !pte.present; }
+inline bool pte_same(pte_t a, pte_t b) { return a == b; }
+
+struct vm_area_struct {
+  mm_struct* vm_mm = nullptr;
+  unsigned long vm_start = 0;     // bytes, page aligned
+  unsigned long vm_end = 0;
+  pgoff_t vm_pgoff;
+  unsigned long vm_flags = 0;
+  bool vm_page_prot_write = false;  // ptes are created writable (no write-notify)
+  const vm_operations_struct* vm_ops = nullptr;
+  inode* vm_file = nullptr;         // the mapped file's inode
+  bool anon_vma = false;            // anon_vma_prepare() done
+  bool in_use = false;
+  uint32_t slot = 0;
+};
+
+struct mm_struct {
+  uint32_t id = 0;
+  sim::RwSemaphore mmap_sem;
+  sim::SpinLock page_table_lock;   // the pte lock: one per mm in the model
+  std::array<vm_area_struct, kMaxVmas> vmas;
+  std::array<pte_t, kMaxVpn> pte;
+  long file_rss = 0;
+  long anon_rss = 0;
+};
+
+// Fault results (2.6.20 values).
+enum : int {
+  VM_FAULT_OOM = 0,
+  VM_FAULT_SIGBUS = 1,
+  VM_FAULT_MINOR = 2,
+  VM_FAULT_MAJOR = 3,
+  VM_FAULT_WRITE = 0x10,
+};
+
+// ->nopage's special return values.
+page* const NOPAGE_SIGBUS = nullptr;
+inline page* const NOPAGE_OOM = reinterpret_cast<page*>(-1l);
+
+// errno values: the host's <cerrno> has Linux's numbers.
+inline constexpr int AOP_TRUNCATED_PAGE = 0x80001;
+
+struct address_space_operations {
+  int (*readpage)(inode* file, page* page) = nullptr;
+  int (*writepage)(page* page) = nullptr;
+  int (*prepare_write)(inode* file, page* page, unsigned from, unsigned to) = nullptr;
+  int (*commit_write)(inode* file, page* page, unsigned from, unsigned to) = nullptr;
+  int (*set_page_dirty)(page* page) = nullptr;
+  int (*launder_page)(page* page) = nullptr;
+  long (*direct_IO)(inode* file, loff_t pos, const uint8_t* buf, unsigned long len) = nullptr;
+};
+
+struct inode_operations {
+  void (*truncate)(inode* inode) = nullptr;
+  void (*truncate_range)(inode* inode, loff_t start, loff_t end) = nullptr;
+};
+
+}  // namespace faultline::mm

@@ -1,0 +1,118 @@
+// Kernel locking primitives with kernel semantics, built on the runtime.
+// Every acquire is a schedule point before the attempt and every release a
+// schedule point after it, so no interleaving around a critical section is lost.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "vmcore/sim/sim.h"
+
+namespace faultline::sim {
+
+// spinlock_t: busy-waits (not a sleep), unfair: all spinners retry on release.
+class SpinLock final : public Waitable {
+ public:
+  explicit SpinLock(Obj obj = {}) : Waitable(obj) {}
+  void lock(Label label);
+  void unlock(Label label);
+  bool is_locked() const { return owner_ != kNoTask; }
+  TaskId owner() const { return owner_; }
+  TaskSet holders() const override { return owner_ == kNoTask ? 0 : task_bit(owner_); }
+
+ private:
+  TaskId owner_ = kNoTask;
+  TaskId last_owner_ = kNoTask;
+  WaitQueue spinners_;
+};
+
+// struct mutex (2.6.20): waiters queue FIFO; unlock wakes the first waiter,
+// which retries and may lose the race to a newcomer, keeping its place.
+class Mutex final : public Waitable {
+ public:
+  explicit Mutex(Obj obj = {}) : Waitable(obj) {}
+  void lock(Label label);
+  void unlock(Label label);
+  bool is_locked() const { return owner_ != kNoTask; }
+  TaskId owner() const { return owner_; }
+  TaskSet holders() const override { return owner_ == kNoTask ? 0 : task_bit(owner_); }
+
+ private:
+  TaskId owner_ = kNoTask;
+  TaskId last_owner_ = kNoTask;
+  WaitQueue waiters_;
+};
+
+// struct rw_semaphore (2.6.20 lib/rwsem.c): FIFO with hand-off. A reader queues
+// behind any waiter, so queued writers are preferred; a release grants the lock
+// to the writer at the head, or to every reader at the head up to a writer.
+class RwSemaphore final : public Waitable {
+ public:
+  explicit RwSemaphore(Obj obj = {}) : Waitable(obj) {}
+  void down_read(Label label);
+  void up_read(Label label);
+  void down_write(Label label);
+  void up_write(Label label);
+  TaskId writer() const { return writer_; }
+  int readers() const { return nreaders_; }
+  TaskSet holders() const override;
+
+ private:
+  struct Waiter {
+    TaskId task;
+    bool write;
+  };
+  void grant();
+
+  TaskId writer_ = kNoTask;
+  TaskSet reader_set_ = 0;
+  int nreaders_ = 0;
+  TaskId last_owner_ = kNoTask;
+  std::array<Waiter, kMaxTasks> queue_{};
+  uint8_t nqueued_ = 0;
+};
+
+// A sleeping bit lock with a wait queue: PG_locked (lock_page, trylock_page,
+// unlock_page, wait_on_page_locked) and, without the lock calls, PG_writeback.
+// It has no owner: whoever locked it (or the I/O it started) unlocks it.
+class BitLock final : public Waitable {
+ public:
+  explicit BitLock(Obj obj = {}) : Waitable(obj) {}
+  void lock(Label label);          // __lock_page: exclusive waiter at the tail
+  bool trylock(Label label);       // TestSetPageLocked
+  void unlock(Label label);        // clear, wake all non-exclusive and one exclusive waiter
+  void wait_until_clear(Label label);  // wait_on_bit: non-exclusive waiter at the head
+  // SetPageLocked on a page nobody else can see yet (add_to_page_cache).
+  void set_locked_private() { bit_ = true, locker_ = current_sim().current(); }
+  // The bit without lock semantics (PG_writeback).
+  void set_bit() { bit_ = true; }
+  void clear_bit_and_wake(Label label);
+  bool test() const { return bit_; }
+  TaskId locker() const { return locker_; }
+  void reset() { bit_ = false, locker_ = kNoTask, last_owner_ = kNoTask; }
+  TaskSet holders() const override { return bit_ && locker_ != kNoTask ? task_bit(locker_) : 0; }
+  const char* holder_note() const override { return bit_ ? "in-flight I/O" : "nobody"; }
+
+ private:
+  bool bit_ = false;
+  TaskId locker_ = kNoTask;
+  TaskId last_owner_ = kNoTask;
+  WaitQueue wq_;
+};
+
+// A wait-for-event queue (I/O completion, daemon work): wait until cond().
+class EventQueue final : public Waitable {
+ public:
+  explicit EventQueue(Obj obj = {}) : Waitable(obj) {}
+  template <class Cond>
+  void wait(Label label, Cond cond, Sim::WaitKind kind = Sim::WaitKind::Sleep) {
+    Sim& sim = current_sim();
+    while (!cond()) sim.block(wq_, QueuePos::Head, false, *this, label, kind);
+  }
+  void wake_all() { current_sim().wake_up(wq_, 0, obj()); }
+
+ private:
+  WaitQueue wq_;
+};
+
+}  // namespace faultline::sim

@@ -1,0 +1,60 @@
+// The replay strategy: decisions come from the schedule; where none applies,
+// the deterministic default (the current task keeps running while it can).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vmcore/sim/strategy.h"
+
+namespace faultline::sim {
+
+struct ScheduledSwitch {
+  TaskId task = kNoTask;  // who runs next
+  // Either at a step...
+  bool by_label = false;
+  uint32_t step = 0;
+  std::string expect_label;  // recorded label of that step ("" = unchecked)
+  // ...or when a task reaches a label for the hit-th time.
+  TaskId at_task = kNoTask;
+  std::string label;
+  uint32_t hit = 1;
+};
+
+struct Departure {
+  uint32_t step = 0;
+  std::string expected;
+  std::string actual;
+};
+
+class ReplayStrategy final : public Strategy {
+ public:
+  ReplayStrategy(std::vector<ScheduledSwitch> decisions, uint64_t seed);
+  void begin_execution(const ExecutionInfo& info) override;
+  TaskId pick_next(const SchedPoint& p) override;
+  uint64_t random_u64() override { return rng_.next(); }
+
+  // Decisions whose task could not run at their point.
+  uint32_t ignored() const { return ignored_; }
+  // The first recorded label that did not match the run.
+  const std::optional<Departure>& departure() const { return departure_; }
+
+ private:
+  struct LabelTrigger {
+    TaskId at_task;
+    uint32_t label_id;
+    uint32_t hit;
+    TaskId task;
+    uint32_t seen = 0;
+  };
+  std::vector<ScheduledSwitch> by_step_;
+  std::vector<LabelTrigger> by_label_;
+  size_t next_ = 0;
+  uint32_t ignored_ = 0;
+  std::optional<Departure> departure_;
+  uint64_t seed_;
+  SplitMix64 rng_;
+};
+
+}  // namespace faultline::sim

@@ -1,0 +1,212 @@
+// The deterministic runtime: simulated kernel tasks are fibers on one OS
+// thread; they switch only at schedule points, and the strategy decides every
+// switch. A run is therefore a pure function of the strategy's choices.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vmcore/sim/event.h"
+#include "vmcore/sim/fiber.h"
+#include "vmcore/sim/strategy.h"
+
+namespace faultline::sim {
+
+enum class StopKind : uint8_t { Finished, Violation, Deadlock, Livelock, StepLimit };
+
+const char* stop_kind_name(StopKind k);
+
+struct Stop {
+  StopKind kind = StopKind::Finished;
+  std::string report;     // multi-line, kernel-oops style
+  std::string signature;  // stable one line: no steps, frames or addresses
+};
+
+struct RunLimits {
+  uint32_t max_steps = 200000;
+  uint32_t max_retries = 256;  // a task passing one retry edge more often is livelocked
+};
+
+struct RecordedDecision {
+  uint32_t step = 0;
+  TaskId task = kNoTask;
+  Label label;  // the point at which the switch was taken
+};
+
+// Something a task can wait for: the deadlock report asks it who holds it.
+class Waitable {
+ public:
+  explicit Waitable(Obj obj) : obj_(obj) {}
+  Obj obj() const { return obj_; }
+  void set_obj(Obj o) { obj_ = o; }
+  virtual TaskSet holders() const { return 0; }
+  virtual const char* holder_note() const { return ""; }
+
+ protected:
+  ~Waitable() = default;
+
+ private:
+  Obj obj_;
+};
+
+// Sleeping tasks in FIFO order. Non-exclusive waiters queue at the head and
+// exclusive ones at the tail, and a wake-up stops after nr_exclusive exclusive
+// waiters, as the kernel's __wake_up_common does.
+class WaitQueue {
+ public:
+  bool empty() const { return head_ == kNoTask; }
+
+ private:
+  friend class Sim;
+  TaskId head_ = kNoTask;
+  TaskId tail_ = kNoTask;
+};
+
+enum class QueuePos : uint8_t { Head, Tail };
+
+class Sim;
+// The running Sim of this thread (set while Sim::run executes).
+Sim& current_sim();
+
+class Sim {
+ public:
+  static constexpr int kMaxHeld = 16;
+  using TaskFn = void (*)(void* arg);
+  using StepHook = void (*)(void* arg);
+
+  explicit Sim(std::size_t stack_size = 256 * 1024);
+  ~Sim();
+  Sim(const Sim&) = delete;
+  Sim& operator=(const Sim&) = delete;
+
+  // --- setting up a run -------------------------------------------------
+  void reset(Strategy& strategy, const RunLimits& limits);
+  TaskId spawn(const char* name, TaskFn fn, void* arg, bool daemon = false);
+  // Called at every schedule point before the strategy chooses: state checks.
+  void set_step_hook(StepHook hook, void* arg) { hook_ = hook, hook_arg_ = arg; }
+  // Runs until every task has finished (daemons may stay idle) or a stop.
+  const Stop& run();
+
+  // --- inside tasks -------------------------------------------------------
+  TaskId current() const { return current_; }
+  const char* task_name(TaskId t) const { return tasks_[t].name; }
+  bool is_daemon(TaskId t) const { return tasks_[t].daemon; }
+  uint32_t ntasks() const { return ntasks_; }
+
+  // A schedule point: record the event, run the step hook, let the strategy
+  // pick who runs next. Every point precedes the action it names.
+  void point(Label label, Obj obj, Access access, EventKind kind = EventKind::Point, int64_t arg = 0);
+  // An event that is not a schedule point (acquired, syscall boundaries).
+  void note(EventKind kind, Label label, Obj obj, TaskId other = kNoTask, int64_t arg = 0);
+  // An access made under a lock: recorded for coverage, not a schedule point.
+  void access(Label label, Obj obj, Access access) {
+    if (!halted_) record(Event{step_, current_, EventKind::Access, access, kNoTask, label, obj, 0});
+  }
+
+  // How a task waits: sleeping (not allowed under a spinlock), spinning for a
+  // spinlock, or a daemon idling for work (does not keep the run alive).
+  enum class WaitKind : uint8_t { Sleep, Spin, Idle };
+
+  // Sleep on wq until woken; `what` is what the deadlock report shows.
+  void block(WaitQueue& wq, QueuePos pos, bool exclusive, const Waitable& what, Label label,
+             WaitKind kind = WaitKind::Sleep);
+  // Wakes waiters in queue order; stops after nr_exclusive exclusive ones (0 = all).
+  void wake_up(WaitQueue& wq, int nr_exclusive, Obj obj);
+  // Sleep until some primitive that keeps its own waiter list calls wake(t).
+  void sleep(const Waitable& what, Label label, WaitKind kind = WaitKind::Sleep);
+  void wake(TaskId t, Obj obj);
+  // The kernel's might_sleep(): sleeping locks may not be taken under a spinlock.
+  void might_sleep(Label label);
+
+  // Lock bookkeeping for misuse checks and deadlock reports.
+  void held_push(const Waitable& lock, bool spin);
+  bool held_pop(const Waitable& lock, bool spin);
+  bool holds(TaskId t, const Waitable& lock) const;
+  int spin_depth(TaskId t) const { return tasks_[t].spin_depth; }
+  int held_count(TaskId t) const { return tasks_[t].nheld; }
+  const Waitable* held_lock(TaskId t, int i) const { return tasks_[t].held[i]; }
+
+  // A retry edge (goto retry): counts toward the livelock limit.
+  void retry(Label label);
+  void reset_retries() { tasks_[current_].retries = 0; }
+
+  // Ends the run from inside a task: unwinds the task's stack and leaves it.
+  // Other tasks' stacks are abandoned where they stand, so model code must not
+  // own heap memory in frames that can block.
+  [[noreturn]] void halt(StopKind kind, std::string report, std::string signature);
+  bool halted() const { return halted_; }
+
+  uint64_t random_u64() { return strategy_->random_u64(); }
+
+  // --- results ------------------------------------------------------------
+  const Stop& stop() const { return stop_; }
+  uint32_t steps() const { return step_; }
+  uint64_t trace_hash() const { return hash_; }
+  const std::vector<Event>& events() const { return events_; }
+  const std::vector<RecordedDecision>& decisions() const { return decisions_; }
+  // The label of the point where a task is blocked, for reports.
+  std::string blocked_summary() const;
+
+ private:
+  enum class TaskState : uint8_t { Runnable, Blocked, Finished };
+
+  struct TaskSlot {
+    Context ctx;
+    std::unique_ptr<FiberStack> stack;
+    TaskFn fn = nullptr;
+    void* arg = nullptr;
+    const char* name = "";
+    TaskState state = TaskState::Runnable;
+    bool daemon = false;
+    // wait-queue membership
+    WaitQueue* wq = nullptr;
+    TaskId wq_next = kNoTask;
+    TaskId wq_prev = kNoTask;
+    bool exclusive = false;
+    const Waitable* waiting_for = nullptr;
+    Label wait_label;
+    WaitKind wait_kind = WaitKind::Sleep;
+    // held locks
+    std::array<const Waitable*, kMaxHeld> held{};
+    uint8_t nheld = 0;
+    uint8_t spin_depth = 0;
+    uint32_t retries = 0;
+  };
+
+  static void task_entry(void* arg);
+  void record(const Event& e);
+  void schedule(const SchedPoint& p);
+  void switch_to(TaskId next);
+  void reschedule_away(Label label, Obj obj);  // the current task cannot continue
+  void go_to_sleep(const Waitable& what, Label label, WaitKind kind);
+  [[noreturn]] void finish_run();
+  [[noreturn]] void deadlock();
+  void enqueue(WaitQueue& wq, TaskId t, QueuePos pos);
+  void dequeue(TaskId t);
+  TaskSet live_user_tasks() const;
+
+  std::size_t stack_size_;
+  std::array<TaskSlot, kMaxTasks> tasks_;
+  uint32_t ntasks_ = 0;
+  TaskId current_ = kNoTask;
+  TaskSet runnable_ = 0;
+  Context main_;
+  Strategy* strategy_ = nullptr;
+  RunLimits limits_;
+  StepHook hook_ = nullptr;
+  void* hook_arg_ = nullptr;
+  bool in_hook_ = false;
+
+  uint32_t step_ = 0;
+  uint64_t hash_ = kTraceHashSeed;
+  std::vector<Event> events_;
+  std::vector<RecordedDecision> decisions_;
+  Stop stop_;
+  bool halted_ = false;
+  Sim* previous_sim_ = nullptr;
+};
+
+}  // namespace faultline::sim
