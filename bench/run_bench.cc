@@ -1,0 +1,55 @@
+// Whole runs of the model: replaying a schedule end to end, and random
+// interleavings of a scenario.
+//   build/bin/run_bench
+#include <benchmark/benchmark.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "vmcore/run.h"
+#include "vmcore/schedule/schedule_io.h"
+#include "vmcore/sim/random_strategy.h"
+
+namespace faultline {
+namespace {
+
+Schedule load(const char* rel) {
+  std::ifstream in(std::string(FAULTLINE_SOURCE_DIR) + "/" + rel);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return *parse_schedule(ss.str()).schedule;
+}
+
+void BM_ReplayRace(benchmark::State& state, const char* preset) {
+  const Schedule s = load("corpus/regressions/fault_vs_invalidate.txtpb");
+  RunOptions options;
+  options.kernel = mm::preset_config(preset);
+  options.keep_results = false;
+  Runner runner;
+  sim::ReplayStrategy strategy(schedule_decisions(s), 0);
+  uint64_t steps = 0;
+  for (auto _ : state) steps += runner.run(s, strategy, options).steps;
+  state.counters["runs/s"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["steps/run"] = double(steps) / double(state.iterations());
+}
+BENCHMARK_CAPTURE(BM_ReplayRace, v2_6_20, "v2.6.20");
+BENCHMARK_CAPTURE(BM_ReplayRace, v2_6_26, "v2.6.26");
+
+void BM_RandomInterleavings(benchmark::State& state, const char* preset) {
+  Schedule s = load("corpus/regressions/fault_vs_invalidate.txtpb");
+  s.clear_decisions();
+  RunOptions options;
+  options.kernel = mm::preset_config(preset);
+  options.keep_results = false;
+  Runner runner;
+  sim::RandomStrategy strategy(1);
+  uint64_t failures = 0;
+  for (auto _ : state) failures += is_failure(runner.run(s, strategy, options).kind);
+  state.counters["runs/s"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["failing"] = double(failures) / double(state.iterations());
+}
+BENCHMARK_CAPTURE(BM_RandomInterleavings, v2_6_20, "v2.6.20");
+BENCHMARK_CAPTURE(BM_RandomInterleavings, v2_6_26, "v2.6.26");
+
+}  // namespace
+}  // namespace faultline
