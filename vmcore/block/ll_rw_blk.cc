@@ -12,16 +12,18 @@ namespace faultline::mm {
 
 void submit_page_io(page* p, bool write) {
   Kernel& k = kernel();
+  inode* host = p->mapping->host;
+  static constexpr sim::Label kWrite = "submit_bio:write";
+  static constexpr sim::Label kRead = "submit_bio:read";
+  point_write(write ? kWrite : kRead, obj_disk(host, p->index));
+  // Queued in one step (the request queue lock is not modelled).
   if (k.io_tail - k.io_head >= kMaxIoRequests) kernel_bug("submit_bio:queue_full", "I/O queue overflow", "full", p);
   IoRequest& rq = k.io[k.io_tail % kMaxIoRequests];
   rq.pg = p;
-  rq.host = p->mapping->host;
+  rq.host = host;
   rq.write = write;
   rq.error = k.faults.should_fail(write ? FaultKind::WritepageEio : FaultKind::ReadpageEio);
-  rq.isize = rq.host->i_size;
-  static constexpr sim::Label kWrite = "submit_bio:write";
-  static constexpr sim::Label kRead = "submit_bio:read";
-  point_write(write ? kWrite : kRead, obj_disk(rq.host, p->index));
+  rq.isize = host->i_size;
   ++k.io_tail;
   k.io_wait.wake_all();
 }

@@ -1,6 +1,8 @@
 // A driver (or an out-of-tree filesystem) of the 2.6.20 era: its mmap installs
 // vm_ops of its own whose ->nopage wraps filemap_nopage, and it was never
-// updated to set VM_CAN_INVALIDATE. The patch's BUG_ONs catch it.
+// updated to set VM_CAN_INVALIDATE. The patch's BUG_ONs catch it. From the
+// 2.6.23 ->fault conversion on (fault_vm_fault_locked) the wrapper is a ->fault
+// around filemap_fault and the flag no longer exists.
 #include "vmcore/mm/mm.h"
 
 namespace faultline::mm {

@@ -183,7 +183,7 @@ page* filemap_nopage(vm_area_struct* area, unsigned long address, int* type) {
   page* page;
   unsigned long size;
 
-  if (seed)
+  if (seed && !cfg().fault_vm_fault_locked)
     BUG_ON(!(area->vm_flags & VM_CAN_INVALIDATE), "filemap_nopage:VM_CAN_INVALIDATE",
            "vma without VM_CAN_INVALIDATE");
 

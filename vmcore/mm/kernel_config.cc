@@ -12,6 +12,9 @@ const SwitchInfo kSwitches[] = {
      "BUG_ON(page_mapped(page)) in __remove_from_page_cache"},
     {"merged_truncate_unmap", &KernelConfig::merged_truncate_unmap, "2.6.23",
      "vmtruncate/vmtruncate_range unmap (even_cows=1) before and after truncate_inode_pages"},
+    {"fault_vm_fault_locked", &KernelConfig::fault_vm_fault_locked, "2.6.23",
+     "->fault replaces ->nopage: VM_CAN_INVALIDATE and its BUG_ONs go; every handler returns the page "
+     "locked (VM_FAULT_LOCKED), converted legacy drivers included"},
     {"shmem_punch_unmap", &KernelConfig::shmem_punch_unmap, "2.6.21",
      "shmem_truncate_range unmaps the hole after its second truncate pass"},
     {"madvise_remove_drops_mmap_sem", &KernelConfig::madvise_remove_drops_mmap_sem, "2.6.21",
@@ -37,7 +40,7 @@ const std::vector<PresetInfo>& presets() {
     p.push_back({"seed", "2.6.20 plus exactly the reference patch (3/6) and patch 1/6's BUG_ON",
                  {"seed_fault_pagelock", "seed_remove_mapped_bug"}});
     std::vector<const char*> v23 = {"seed_fault_pagelock", "seed_remove_mapped_bug", "merged_truncate_unmap",
-                                    "shmem_punch_unmap", "madvise_remove_drops_mmap_sem",
+                                    "fault_vm_fault_locked", "shmem_punch_unmap", "madvise_remove_drops_mmap_sem",
                                     "wp_page_mkwrite_late_release", "fault_dirty_page_wait"};
     p.push_back({"v2.6.23", "the merged form of the fix with the 2.6.21 hole-punch and 2.6.22 fixes", v23});
     std::vector<const char*> v26 = v23;

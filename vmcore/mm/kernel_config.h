@@ -21,6 +21,10 @@ struct KernelConfig {
   // 2.6.23 (May 2007 form): vmtruncate/vmtruncate_range unmap (even_cows=1)
   // before and after truncate_inode_pages.
   bool merged_truncate_unmap = false;
+  // 2.6.23 ->fault conversion: VM_CAN_INVALIDATE and its BUG_ONs are gone;
+  // every fault handler returns its page locked (VM_FAULT_LOCKED), including
+  // the converted legacy drivers.
+  bool fault_vm_fault_locked = false;
   // 2.6.21 hole-punch fix: shmem_truncate_range unmaps after its second pass.
   bool shmem_punch_unmap = false;
   // 2.6.21 hole-punch fix: madvise(MADV_REMOVE) drops mmap_sem around vmtruncate_range.

@@ -70,7 +70,10 @@ retry:
   if (nopage_page == NOPAGE_SIGBUS) return VM_FAULT_SIGBUS;
   if (nopage_page == NOPAGE_OOM) return VM_FAULT_OOM;
 
-  if (seed) {
+  if (seed && cfg().fault_vm_fault_locked) {
+    // 2.6.23 __do_fault: every ->fault in the model returns VM_FAULT_LOCKED.
+    BUG_ON(!PageLocked(nopage_page), "__do_fault:VM_FAULT_LOCKED", "->fault returned an unlocked page");
+  } else if (seed) {
     BUG_ON((vma->vm_flags & VM_CAN_INVALIDATE) && !PageLocked(nopage_page), "do_no_page:PageLocked",
            "VM_CAN_INVALIDATE ->nopage returned an unlocked page");
     // For consistency in subsequent calls, make the nopage_page always locked.
@@ -330,7 +333,7 @@ void zap_page_range(vm_area_struct* vma, unsigned long address, unsigned long si
 
 static void unmap_mapping_range_vma(vm_area_struct* vma, unsigned long start_addr, unsigned long end_addr,
                                     zap_details* details) {
-  if (cfg().seed_fault_pagelock) {
+  if (cfg().seed_fault_pagelock && !cfg().fault_vm_fault_locked) {
     // Files that support invalidating or truncating portions of the file
     // from under mmaped areas must set VM_CAN_INVALIDATE and have their
     // ->nopage return the page locked.

@@ -108,7 +108,7 @@ page* shmem_nopage(vm_area_struct* vma, unsigned long address, int* type) {
   KFUNC("shmem_nopage");
   inode* inode = vma->vm_file;
   page* p = nullptr;
-  if (cfg().seed_fault_pagelock)
+  if (cfg().seed_fault_pagelock && !cfg().fault_vm_fault_locked)
     BUG_ON(!(vma->vm_flags & VM_CAN_INVALIDATE), "shmem_nopage:VM_CAN_INVALIDATE", "vma without VM_CAN_INVALIDATE");
   const pgoff_t idx = pgoff_t(((address - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff.v);
   if (page_offset(idx) >= i_size_read(inode, "shmem_nopage:i_size_read")) return NOPAGE_SIGBUS;

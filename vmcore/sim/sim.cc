@@ -93,22 +93,21 @@ void Sim::task_entry(void* arg) {
   auto& slot = *static_cast<TaskSlot*>(arg);
   try {
     slot.fn(slot.arg);
+    const TaskId me = sim.current_;
     if (slot.nheld) {
-      const TaskId me = sim.current_;
       sim.halt(StopKind::Violation,
                fmt::format("BUG: task {} ({}) exited holding {}\n", me, slot.name, describe(slot.held[0]->obj())),
                fmt::format("lock-held-at-exit:{}", obj_kind_name(slot.held[0]->obj().kind)));
     }
+    sim.record(Event{sim.step_, me, EventKind::TaskExit, Access::None, kNoTask, kTaskExit, Obj{}, 0});
+    slot.state = TaskState::Finished;
+    sim.runnable_ &= ~task_bit(me);
+    sim.reschedule_away(kTaskExit, Obj{});  // leaves this task for good (or halts)
   } catch (const HaltUnwind&) {
     const TaskId me = sim.current_;
     sim.current_ = kNoTask;
     exit_context(sim.tasks_[me].ctx, sim.main_);
   }
-  const TaskId me = sim.current_;
-  sim.record(Event{sim.step_, me, EventKind::TaskExit, Access::None, kNoTask, kTaskExit, Obj{}, 0});
-  slot.state = TaskState::Finished;
-  sim.runnable_ &= ~task_bit(me);
-  sim.reschedule_away(kTaskExit, Obj{});
   std::abort();  // a finished task is never resumed
 }
 

@@ -1,0 +1,279 @@
+// The sequential contract (model.md section 6): what a user of Linux sees when
+// nothing runs concurrently. Each case is a small schedule run on every preset;
+// where a preset really behaves differently the case says so and why.
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/test_util.h"
+#include "vmcore/kernel/syscalls.h"
+
+namespace faultline {
+namespace {
+
+using testing::schedule_from_text;
+
+constexpr int64_t kSigbus = mm::signal_result(SIGBUS);
+constexpr int64_t kSigsegv = mm::signal_result(SIGSEGV);
+
+struct Expect {
+  int64_t ret;
+  std::optional<std::string> data = std::nullopt;  // bytes a load or read returned
+};
+
+std::string zeros(size_t n) { return std::string(n, '\0'); }
+
+const char* const kPresets[] = {"v2.6.20", "seed", "v2.6.23", "v2.6.26"};
+
+// Runs a one-task schedule and compares every syscall's result.
+void expect_results(const std::string& text, const std::vector<Expect>& expect, const char* preset,
+                    OutcomeKind kind = OutcomeKind::Ok) {
+  SCOPED_TRACE(preset);
+  const Outcome out = testing::replay_on(schedule_from_text(text), preset);
+  ASSERT_EQ(out.kind, kind) << out.report;
+  ASSERT_EQ(out.results.size(), 1u);
+  const auto& got = out.results[0];
+  ASSERT_EQ(got.size(), expect.size()) << out.report;
+  for (size_t i = 0; i < expect.size(); ++i) {
+    EXPECT_EQ(got[i].ret, expect[i].ret) << "syscall " << i << ": " << mm::result_name(got[i].ret);
+    if (expect[i].data) EXPECT_EQ(std::string(got[i].data.begin(), got[i].data.end()), *expect[i].data) << "syscall " << i;
+  }
+}
+
+// Two pages: "AAAA..." then four bytes "BBBB"; i_size 20.
+std::string two_page_file(const char* kind) {
+  return std::string("files { kind: ") + kind + " size: 20 contents: \"AAAAAAAAAAAAAAAABBBB\" }\n";
+}
+
+class Contract : public ::testing::TestWithParam<const char*> {
+ protected:
+  const char* preset() const { return GetParam(); }
+  const char* kind() const { return kind_; }
+  const char* kind_ = "REGULAR";
+};
+
+TEST_P(Contract, AccessBeyondEofIsSigbusOutsideAnyVmaOrToReadOnlyIsSigsegv) {
+  for (const char* kind : {"REGULAR", "SHMEM"}) {
+    SCOPED_TRACE(kind);
+    const std::string text = two_page_file(kind) + R"(
+      processes { mappings { file: 0 addr: 256 length: 64 shared: true writable: false } }
+      tasks { process: 0
+        syscalls { load { addr: 256 len: 4 } }
+        syscalls { load { addr: 276 len: 4 } }
+        syscalls { load { addr: 288 len: 1 } }
+        syscalls { load { addr: 1024 len: 1 } }
+        syscalls { store { addr: 256 len: 1 value: 90 } }
+      })";
+    expect_results(text,
+                   {{0, "AAAA"}, {0, std::string("\0\0\0\0", 4)}, {kSigbus}, {kSigsegv}, {kSigsegv}},
+                   preset());
+  }
+}
+
+TEST_P(Contract, TheTailOfTheLastPageReadsZeroAndCutDataNeverComesBack) {
+  for (const char* kind : {"REGULAR", "SHMEM"}) {
+    SCOPED_TRACE(kind);
+    const std::string text = std::string("files { kind: ") + kind +
+                             " size: 32 contents: \"AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBB\" }\n" + R"(
+      processes { mappings { file: 0 addr: 256 length: 32 shared: true writable: true } }
+      tasks { process: 0
+        syscalls { load { addr: 272 len: 16 } }
+        syscalls { ftruncate { file: 0 size: 20 } }
+        syscalls { load { addr: 272 len: 16 } }
+        syscalls { ftruncate { file: 0 size: 32 } }
+        syscalls { read { file: 0 offset: 16 len: 16 } }
+        syscalls { load { addr: 272 len: 16 } }
+      })";
+    const std::string kept = "BBBB" + zeros(12);
+    expect_results(text, {{0, std::string(16, 'B')}, {0}, {0, kept}, {0}, {16, kept}, {0, kept}}, preset());
+  }
+}
+
+TEST_P(Contract, SharedMappingsAndReadWriteSeeTheSameBytesBothWays) {
+  for (const char* kind : {"REGULAR", "SHMEM"}) {
+    SCOPED_TRACE(kind);
+    const std::string text = two_page_file(kind) + R"(
+      processes { mappings { file: 0 addr: 256 length: 32 shared: true writable: true } }
+      processes { mappings { file: 0 addr: 512 length: 32 shared: true writable: false } }
+      tasks { process: 0
+        syscalls { store { addr: 258 len: 2 value: 88 } }
+        syscalls { read { file: 0 offset: 0 len: 4 } }
+        syscalls { write { file: 0 offset: 16 len: 2 value: 89 } }
+        syscalls { load { addr: 272 len: 4 } }
+        syscalls { fsync { file: 0 } }
+      }
+      tasks { process: 1
+        syscalls { load { addr: 512 len: 4 } }
+        syscalls { load { addr: 528 len: 4 } }
+      })";
+    SCOPED_TRACE(preset());
+    const Outcome out = testing::replay_on(schedule_from_text(text), preset());
+    ASSERT_EQ(out.kind, OutcomeKind::Ok) << out.report;
+    EXPECT_EQ(std::string(out.results[0][1].data.begin(), out.results[0][1].data.end()), "AAXX");
+    EXPECT_EQ(std::string(out.results[0][3].data.begin(), out.results[0][3].data.end()), "YYBB");
+    // Another process's mapping sees the same page.
+    EXPECT_EQ(std::string(out.results[1][0].data.begin(), out.results[1][0].data.end()), "AAXX");
+    EXPECT_EQ(std::string(out.results[1][1].data.begin(), out.results[1][1].data.end()), "YYBB");
+  }
+}
+
+TEST_P(Contract, PrivateMappingsCopyOnFirstStoreAndLoseCopiesBeyondEof) {
+  // On `seed` the truncate unmaps page by page with even_cows=0, so the
+  // private copy beyond EOF stays mapped: the load returns the copy instead
+  // of SIGBUS, and the mapped-beyond-EOF checker reports it. 2.6.23 unmaps
+  // with even_cows=1 before and after truncate_inode_pages for this reason.
+  for (const char* kind : {"REGULAR", "SHMEM"}) {
+    SCOPED_TRACE(kind);
+    const std::string text = std::string("files { kind: ") + kind +
+                             " size: 32 contents: \"AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBB\" }\n" + R"(
+      processes { mappings { file: 0 addr: 256 length: 32 shared: false writable: true } }
+      tasks { process: 0
+        syscalls { load { addr: 272 len: 2 } }
+        syscalls { write { file: 0 offset: 16 len: 2 value: 88 } }
+        syscalls { load { addr: 272 len: 2 } }
+        syscalls { store { addr: 272 len: 1 value: 80 } }
+        syscalls { write { file: 0 offset: 16 len: 2 value: 89 } }
+        syscalls { load { addr: 272 len: 2 } }
+        syscalls { read { file: 0 offset: 16 len: 2 } }
+        syscalls { ftruncate { file: 0 size: 16 } }
+        syscalls { load { addr: 272 len: 1 } }
+      })";
+    std::vector<Expect> expect = {{0, "BB"}, {2}, {0, "XX"}, {0}, {2}, {0, "PX"}, {2, "YY"}};
+    if (std::string(preset()) == "seed") {
+      // The checker stops the run as the ftruncate returns.
+      expect_results(text, expect, preset(), OutcomeKind::Violation);
+      const Outcome out = testing::replay_on(schedule_from_text(text), preset());
+      EXPECT_EQ(out.signature, "mapped-beyond-eof:private-copy");
+    } else {
+      expect.push_back({0});
+      expect.push_back({kSigbus});
+      expect_results(text, expect, preset());
+    }
+  }
+}
+
+TEST_P(Contract, HolePunchReadsBackZerosAndKeepsTheSize) {
+  // A second mapping below the punched one: 2.6.20's sys_madvise dereferences
+  // a NULL prev when the punched vma is the process's lowest (see
+  // MadviseRemoveOnTheLowestVmaOopsOn2620).
+  const std::string text = R"(
+    files { kind: SHMEM size: 48 contents: "AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBBCCCCCCCCCCCCCCCC" }
+    processes {
+      mappings { file: 0 addr: 128 length: 16 shared: false writable: false }
+      mappings { file: 0 addr: 256 length: 48 shared: true writable: true }
+    }
+    tasks { process: 0
+      syscalls { load { addr: 272 len: 4 } }
+      syscalls { madvise { addr: 272 length: 16 advice: REMOVE } }
+      syscalls { load { addr: 272 len: 4 } }
+      syscalls { read { file: 0 offset: 0 len: 48 } }
+    })";
+  expect_results(text,
+                 {{0, "BBBB"}, {0}, {0, zeros(4)},
+                  {48, std::string(16, 'A') + zeros(16) + std::string(16, 'C')}},
+                 preset());
+}
+
+TEST_P(Contract, DontneedKeepsSharedDataAndDiscardsPrivateCopies) {
+  for (const char* kind : {"REGULAR", "SHMEM"}) {
+    SCOPED_TRACE(kind);
+    const std::string text = two_page_file(kind) + R"(
+      processes {
+        mappings { file: 0 addr: 256 length: 16 shared: true writable: true }
+        mappings { file: 0 addr: 512 length: 16 shared: false writable: true }
+      }
+      tasks { process: 0
+        syscalls { store { addr: 256 len: 1 value: 83 } }
+        syscalls { store { addr: 513 len: 1 value: 80 } }
+        syscalls { madvise { addr: 256 length: 16 advice: DONTNEED } }
+        syscalls { madvise { addr: 512 length: 16 advice: DONTNEED } }
+        syscalls { load { addr: 256 len: 2 } }
+        syscalls { load { addr: 512 len: 2 } }
+      })";
+    expect_results(text, {{0}, {0}, {0}, {0}, {0, "SA"}, {0, "SA"}}, preset());
+  }
+}
+
+TEST_P(Contract, WriteFromAMappingOfTheSamePageCompletes) {
+  for (const char* kind : {"REGULAR", "SHMEM"}) {
+    SCOPED_TRACE(kind);
+    const std::string text = two_page_file(kind) + R"(
+      processes { mappings { file: 0 addr: 256 length: 32 shared: true writable: true } }
+      tasks { process: 0
+        syscalls { write { file: 0 offset: 4 len: 8 buf: 256 } }
+        syscalls { read { file: 0 offset: 0 len: 16 } }
+      })";
+    expect_results(text, {{8}, {16, "AAAAAAAAAAAAAAAA"}}, preset());
+  }
+}
+
+TEST_P(Contract, ODirectWriteReachesReadAndTheMapping) {
+  const std::string text = two_page_file("REGULAR") + R"(
+    files { kind: SHMEM size: 16 }
+    processes { mappings { file: 0 addr: 256 length: 32 shared: true writable: true } }
+    tasks { process: 0
+      syscalls { load { addr: 256 len: 2 } }
+      syscalls { direct_write { file: 0 offset: 0 len: 16 value: 68 } }
+      syscalls { read { file: 0 offset: 0 len: 2 } }
+      syscalls { load { addr: 256 len: 2 } }
+      syscalls { direct_write { file: 1 offset: 0 len: 4 value: 68 } }
+    })";
+  expect_results(text, {{0, "AA"}, {16}, {2, "DD"}, {0, "DD"}, {-EINVAL}}, preset());
+}
+
+TEST_P(Contract, FadviseDropsOnlyCleanUnmappedPages) {
+  const std::string text = two_page_file("REGULAR") + R"(
+    processes { mappings { file: 0 addr: 256 length: 32 shared: true writable: true } }
+    tasks { process: 0
+      syscalls { write { file: 0 offset: 0 len: 2 value: 87 } }
+      syscalls { load { addr: 272 len: 2 } }
+      syscalls { fadvise { file: 0 offset: 0 len: 0 } }
+      syscalls { read { file: 0 offset: 0 len: 20 } }
+    })";
+  expect_results(text, {{2}, {0, "BB"}, {0}, {20, "WWAAAAAAAAAAAAAABBBB"}}, preset());
+}
+
+INSTANTIATE_TEST_SUITE_P(Presets, Contract, ::testing::ValuesIn(kPresets),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           for (char& c : name)
+                             if (c == '.') c = '_';
+                           return name;
+                         });
+
+TEST(ContractDifferences, MadviseRemoveOnTheLowestVmaOopsOn2620) {
+  // 2.6.20 madvise_remove never sets *prev; sys_madvise then reads
+  // prev->vm_end with prev == NULL (fixed in 2.6.21 with the mmap_sem drop).
+  const std::string text = R"(
+    files { kind: SHMEM size: 32 }
+    processes { mappings { file: 0 addr: 256 length: 32 shared: true writable: true } }
+    tasks { process: 0 syscalls { madvise { addr: 256 length: 16 advice: REMOVE } } })";
+  for (const char* preset : {"v2.6.20", "seed"}) {
+    const Outcome out = testing::replay_on(schedule_from_text(text), preset);
+    EXPECT_EQ(out.kind, OutcomeKind::Violation) << preset;
+    EXPECT_EQ(out.signature, "oops:sys_madvise:prev") << preset;
+  }
+  for (const char* preset : {"v2.6.23", "v2.6.26"})
+    EXPECT_EQ(testing::replay_on(schedule_from_text(text), preset).kind, OutcomeKind::Ok) << preset;
+}
+
+TEST(ContractDifferences, MadviseRemovePastTheVmaLoopsForeverOn2620) {
+  // With a vma below, 2.6.20's stale prev sends sys_madvise back to the same
+  // vma over and over once the range runs past it.
+  const std::string text = R"(
+    files { kind: SHMEM size: 64 }
+    processes {
+      mappings { file: 0 addr: 128 length: 16 shared: false writable: false }
+      mappings { file: 0 addr: 256 length: 16 shared: true writable: true }
+      mappings { file: 0 addr: 272 length: 16 shared: true writable: true }
+    }
+    tasks { process: 0 syscalls { madvise { addr: 256 length: 32 advice: REMOVE } } })";
+  const Outcome old = testing::replay_on(schedule_from_text(text), "v2.6.20");
+  EXPECT_EQ(old.kind, OutcomeKind::Livelock) << old.report;
+  EXPECT_EQ(testing::replay_on(schedule_from_text(text), "v2.6.26").kind, OutcomeKind::Ok);
+}
+
+}  // namespace
+}  // namespace faultline
