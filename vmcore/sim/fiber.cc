@@ -16,6 +16,7 @@
 #endif
 
 #ifdef FAULTLINE_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -68,6 +69,11 @@ inline void prepare_first_run(Context& to) {
 }  // namespace
 
 void make_context(Context& c, FiberStack& stack, void (*entry)(void*), void* arg) {
+#ifdef FAULTLINE_ASAN
+  // A reused stack still carries the redzones of frames that never returned
+  // (fibers are left, not unwound, at the end of a run).
+  __asan_unpoison_memory_region(stack.bottom(), stack.size());
+#endif
   char* top = static_cast<char*>(stack.bottom()) + stack.size();
   c.fctx = bctx::make_fcontext(top, stack.size(), trampoline);
   c.stack_bottom = stack.bottom();
