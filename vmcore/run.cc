@@ -317,8 +317,8 @@ Outcome Runner::run(const Schedule& s, sim::Strategy& strategy, const RunOptions
     tasks[t] = UserTask{sim::TaskId(t), &k->mms[task.process()], task_ops, out};
     sim.spawn(task.name().empty() ? kTaskNames[t] : task.name().c_str(), user_task_main, &tasks[t]);
   }
-  sim.spawn("end_io", end_io_task, nullptr, true);
-  sim.spawn("pdflush", pdflush, nullptr, true);
+  k->io_wait.spawn_waiter(sim, "end_io", end_io_task, nullptr, "end_io:idle");
+  k->pdflush_wait.spawn_waiter(sim, "pdflush", pdflush, nullptr, "pdflush:idle");
 
   const sim::Stop& stop = sim.run();
   Outcome out;

@@ -239,8 +239,8 @@ struct Validator {
       const std::string at = fmt::format("decisions[{}]", i);
       if (d.task() >= ntasks) return fail("{}.task: task {} does not exist ({} tasks with the daemons)", at, d.task(), ntasks);
       if (d.when_case() == Decision::kAt) {
-        if (d.at().task() >= uint32_t(s.tasks_size()))
-          return fail("{}.at.task: task {} does not exist ({} tasks)", at, d.at().task(), s.tasks_size());
+        if (d.at().task() >= ntasks)
+          return fail("{}.at.task: task {} does not exist ({} tasks with the daemons)", at, d.at().task(), ntasks);
         if (d.at().label().empty()) return fail("{}.at.label: empty label", at);
         if (!number(at + ".at.hit", d.at().hit(), L::kMaxSteps)) return false;
       } else if (!number(at + ".step", d.step(), L::kMaxSteps)) {

@@ -110,6 +110,10 @@ class EventQueue final : public Waitable {
     while (!cond()) sim.block(wq_, QueuePos::Head, false, *this, label, kind);
   }
   void wake_all() { current_sim().wake_up(wq_, 0, obj()); }
+  // A daemon that waits on this queue from the start (see Sim::spawn_parked).
+  TaskId spawn_waiter(Sim& sim, const char* name, Sim::TaskFn fn, void* arg, Label label) {
+    return sim.spawn_parked(name, fn, arg, wq_, *this, label);
+  }
 
  private:
   WaitQueue wq_;

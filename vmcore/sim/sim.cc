@@ -88,6 +88,19 @@ TaskId Sim::spawn(const char* name, TaskFn fn, void* arg, bool daemon) {
   return t;
 }
 
+TaskId Sim::spawn_parked(const char* name, TaskFn fn, void* arg, WaitQueue& wq, const Waitable& what, Label label) {
+  const TaskId t = spawn(name, fn, arg, true);
+  TaskSlot& s = tasks_[t];
+  enqueue(wq, t, QueuePos::Head);
+  s.exclusive = false;
+  s.waiting_for = &what;
+  s.wait_label = label;
+  s.wait_kind = WaitKind::Idle;
+  s.state = TaskState::Blocked;
+  runnable_ &= ~task_bit(t);
+  return t;
+}
+
 void Sim::task_entry(void* arg) {
   Sim& sim = *t_sim;
   auto& slot = *static_cast<TaskSlot*>(arg);
@@ -118,7 +131,7 @@ const Stop& Sim::run() {
   for (TaskId t = 0; t < ntasks_; ++t)
     if (tasks_[t].daemon) daemons |= task_bit(t);
   strategy_->begin_execution(ExecutionInfo{ntasks_, daemons});
-  if (ntasks_ > 0) {
+  if (runnable_ != 0) {
     const SchedPoint p{step_++, kNoTask, runnable_, EventKind::Point, kSchedStart, Obj{}, Access::None};
     TaskId first = strategy_->pick_next(p);
     const TaskId dflt = default_choice(p);

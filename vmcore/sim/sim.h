@@ -85,6 +85,9 @@ class Sim {
   // --- setting up a run -------------------------------------------------
   void reset(Strategy& strategy, const RunLimits& limits);
   TaskId spawn(const char* name, TaskFn fn, void* arg, bool daemon = false);
+  // A daemon that starts asleep on wq (idle): it first runs when woken, so it
+  // takes no scheduling decision until there is work for it.
+  TaskId spawn_parked(const char* name, TaskFn fn, void* arg, WaitQueue& wq, const Waitable& what, Label label);
   // Called at every schedule point before the strategy chooses: state checks.
   void set_step_hook(StepHook hook, void* arg) { hook_ = hook, hook_arg_ = arg; }
   // Runs until every task has finished (daemons may stay idle) or a stop.

@@ -1,0 +1,95 @@
+// faultline replay FILE...: run schedules bit for bit and say what happened.
+#include <fmt/format.h>
+
+#include "replay/commands.h"
+#include "toolkit/schedule_file.h"
+#include "toolkit/trace_view.h"
+#include "vmcore/run.h"
+
+namespace faultline::cli {
+
+namespace {
+
+struct ReplayArgs {
+  std::vector<std::string> files;
+  bool trace = false;
+  bool verbose = false;
+  bool strict = false;
+  uint32_t repeat = 1;
+  std::string kernel;
+};
+
+// Replays one file; returns its exit code.
+int replay_file(const std::string& path, const ReplayArgs& args, const std::optional<mm::KernelConfig>& kernel) {
+  const LoadedSchedule loaded = load_schedule_file(path);
+  if (!loaded.schedule) {
+    error_line(loaded.error);
+    return kExitBadInput;
+  }
+  const Schedule& s = *loaded.schedule;
+  RunOptions options;
+  options.kernel = kernel;
+  options.keep_trace = args.trace;
+  Runner runner;
+  sim::ReplayStrategy strategy(schedule_decisions(s), s.seed());
+  const Outcome out = runner.run(s, strategy, options);
+  if (out.kind == OutcomeKind::InvalidSchedule) {
+    error_line(fmt::format("{}: invalid schedule: {}", path, out.report.substr(0, out.report.find('\n'))));
+    return kExitBadInput;
+  }
+  int code = out.kind == OutcomeKind::Ok ? kExitOk : kExitFailure;
+  fmt::print("{}: {}{} on {} ({} steps, trace {:016x})\n", path, outcome_name(out.kind),
+             out.signature.empty() ? "" : " " + out.signature, out.kernel, out.steps, out.trace_hash);
+  if (args.trace) fmt::print("{}", render_timeline(out, TimelineOptions{.verbose = args.verbose}));
+  if (!out.report.empty()) fmt::print("{}", out.report);
+  if (out.ignored_decisions == 0 && strategy.ignored())
+    fmt::print("note: {} decisions named a task that could not run then; they were ignored\n", strategy.ignored());
+  // Has the model changed since this schedule was recorded?
+  bool departed = false;
+  if (const auto& d = strategy.departure()) {
+    fmt::print("departs from the recording at step {}: recorded at \"{}\", now at \"{}\"\n", d->step, d->expected,
+               d->actual);
+    departed = true;
+  } else if (s.has_recording() && s.recording().trace_hash() && !kernel &&
+             s.recording().trace_hash() != out.trace_hash) {
+    fmt::print("departs from the recording: trace {:016x} was recorded, this run gave {:016x}\n",
+               s.recording().trace_hash(), out.trace_hash);
+    departed = true;
+  }
+  if (departed && args.strict) code = kExitFailure;
+  for (uint32_t i = 1; i < args.repeat; ++i) {
+    sim::ReplayStrategy again_strategy(schedule_decisions(s), s.seed());
+    const Outcome again = runner.run(s, again_strategy, RunOptions{.kernel = kernel, .keep_results = false});
+    if (again.trace_hash != out.trace_hash || again.signature != out.signature) {
+      fmt::print("nondeterministic: replay {} gave trace {:016x} ({}), the first gave {:016x}\n", i + 1,
+                 again.trace_hash, outcome_name(again.kind), out.trace_hash);
+      return kExitFailure;
+    }
+  }
+  if (args.repeat > 1) fmt::print("{} replays, one trace hash\n", args.repeat);
+  return code;
+}
+
+}  // namespace
+
+void add_replay(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<ReplayArgs>();
+  CLI::App* cmd = app.add_subcommand("replay", "Replay schedules (.txtpb or binary) and report what happened");
+  cmd->add_option("files", args->files, "Schedule files")->required();
+  cmd->add_flag("--trace", args->trace, "Print the interleaving as a timeline, one column per task");
+  cmd->add_flag("-v,--verbose", args->verbose, "With --trace: also function entries and locked accesses");
+  cmd->add_option("--repeat", args->repeat, "Replay N times and fail if any trace hash differs")
+      ->check(CLI::Range(1u, 1000000u));
+  cmd->add_option("--kernel", args->kernel, "Run on this kernel preset instead of the schedule's");
+  cmd->add_flag("--strict", args->strict, "Exit 1 when the run departs from the recording");
+  cmd->callback([args, &exit_code] {
+    std::optional<mm::KernelConfig> kernel;
+    if (!parse_kernel(args->kernel, &kernel)) {
+      exit_code = kExitBadInput;
+      return;
+    }
+    for (const std::string& f : args->files) exit_code = std::max(exit_code, replay_file(f, *args, kernel));
+  });
+}
+
+}  // namespace faultline::cli

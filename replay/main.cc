@@ -1,0 +1,40 @@
+// faultline: replay, record, explore, minimize and export schedules of the
+// Linux 2.6.20 page-fault model.
+#include <fmt/format.h>
+
+#include "replay/commands.h"
+
+namespace faultline::cli {
+
+bool parse_kernel(const std::string& preset, std::optional<mm::KernelConfig>* out) {
+  if (preset.empty()) return true;
+  *out = mm::preset_config(preset);
+  if (*out) return true;
+  std::string known;
+  for (const mm::PresetInfo& p : mm::kernel_presets()) known += fmt::format(" {}", p.name);
+  error_line(fmt::format("unknown kernel preset \"{}\" (known:{})", preset, known));
+  return false;
+}
+
+void error_line(const std::string& message) { fmt::print(stderr, "faultline: {}\n", message); }
+
+}  // namespace faultline::cli
+
+int main(int argc, char** argv) {
+  using namespace faultline::cli;
+  CLI::App app{"faultline: a deterministic record/replay fuzzer for the Linux VM page-fault path"};
+  app.require_subcommand(1);
+  int exit_code = kExitOk;
+  add_replay(app, exit_code);
+  add_explore(app, exit_code);
+  add_minimize(app, exit_code);
+  add_trace(app, exit_code);
+  add_kernels(app, exit_code);
+  add_corpus(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitBadInput;
+  }
+  return exit_code;
+}

@@ -1,0 +1,176 @@
+// The faultline command end to end: exit codes, messages, and the acceptance
+// scenarios of replay, explore (pct, dfs), minimize and trace.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "tests/test_util.h"
+#include "toolkit/minimize.h"
+
+namespace faultline {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::source_dir;
+
+struct Result {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+Result faultline_cmd(const std::string& args) {
+  const std::string cmd = std::string(FAULTLINE_BIN_DIR) + "/faultline " + args + " 2>&1";
+  Result r{-1, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) r.output.append(buf, n);
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("faultline_cli_" + std::to_string(getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string source(const std::string& rel) const { return (source_dir() / rel).string(); }
+  void write(const std::string& name, const std::string& data) {
+    std::ofstream(dir_ / name, std::ios::binary) << data;
+  }
+  fs::path dir_;
+};
+
+TEST_F(Cli, TheRaceReplaysToOneHash1000TimesAndRunsCleanOnSeed) {
+  const std::string race = source("corpus/regressions/fault_vs_invalidate.txtpb");
+  const Result r = faultline_cmd("replay --repeat 1000 " + race);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("Violation dangling-mapping:invalidate_complete_page2 on v2.6.20"), std::string::npos);
+  EXPECT_NE(r.output.find("1000 replays, one trace hash"), std::string::npos) << r.output;
+  const Result seed = faultline_cmd("replay --kernel seed " + race);
+  EXPECT_EQ(seed.exit_code, 0) << seed.output;
+  EXPECT_NE(seed.output.find(": Ok on seed"), std::string::npos) << seed.output;
+}
+
+TEST_F(Cli, TraceShowsOneColumnPerTaskAndTheViolationStep) {
+  const Result r = faultline_cmd("replay --trace " + source("corpus/regressions/fault_vs_invalidate.txtpb"));
+  EXPECT_NE(r.output.find("task 0 (invalidator)"), std::string::npos);
+  EXPECT_NE(r.output.find("task 1 (faulter)"), std::string::npos);
+  EXPECT_NE(r.output.find("!! Violation: dangling-mapping"), std::string::npos);
+  EXPECT_NE(r.output.find("got tree_lock of file0 from task 1"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, PctFindsTheRaceAndMinimizeBringsItToTwoTasksAndTwoPreemptions) {
+  const Result r = faultline_cmd("explore " + source("corpus/seeds/fault_vs_odirect.txtpb") +
+                                 " --strategy pct --runs 20000 --seed 1 -q -o " + path("found"));
+  ASSERT_EQ(r.exit_code, 1) << r.output;
+  ASSERT_NE(r.output.find("dangling-mapping"), std::string::npos) << r.output;
+  for (const auto& entry : fs::directory_iterator(path("found"))) {
+    const std::string out = path("min_" + entry.path().filename().string());
+    const Result m = faultline_cmd("minimize " + entry.path().string() + " -o " + out);
+    ASSERT_EQ(m.exit_code, 0) << m.output;
+    std::smatch after;
+    const std::string text = m.output;
+    ASSERT_TRUE(std::regex_search(text, after, std::regex(R"(after:  (\d+) tasks, \d+ syscalls, \d+ decisions, (\d+) preemptions)")))
+        << m.output;
+    EXPECT_LE(std::stoi(after[1]), 2) << m.output;
+    EXPECT_LE(std::stoi(after[2]), 2) << m.output;
+    // The result replays to the same signature.
+    const Result again = faultline_cmd("replay " + out);
+    EXPECT_EQ(again.exit_code, 1);
+    EXPECT_NE(again.output.find(entry.path().stem().string().substr(0, 16)), std::string::npos) << again.output;
+  }
+}
+
+TEST_F(Cli, DfsFindsTheRaceOn2620AndExhaustsTheBoundCleanOn2626) {
+  const std::string scenario = source("corpus/seeds/fault_vs_odirect.txtpb");
+  const Result old = faultline_cmd("explore " + scenario + " --strategy dfs --preemption-bound 2 -q --kernel v2.6.20");
+  EXPECT_EQ(old.exit_code, 1) << old.output;
+  EXPECT_NE(old.output.find("dangling-mapping"), std::string::npos) << old.output;
+  const Result fixed = faultline_cmd("explore " + scenario + " --strategy dfs --preemption-bound 2 -q --kernel v2.6.26");
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.output;
+  EXPECT_NE(fixed.output.find("0 distinct failures"), std::string::npos) << fixed.output;
+  EXPECT_NE(fixed.output.find("bound 2 exhausted"), std::string::npos) << fixed.output;
+}
+
+TEST_F(Cli, PerfettoExportIsChromeTraceEventJson) {
+  const Result r = faultline_cmd("trace " + source("corpus/regressions/fault_vs_invalidate.txtpb") + " --perfetto " +
+                                 path("race.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream in(path("race.json"));
+  const nlohmann::json doc = nlohmann::json::parse(in);
+  int slices = 0, instants = 0, threads = 0;
+  bool violation = false;
+  for (const auto& e : doc["traceEvents"]) {
+    const std::string ph = e["ph"];
+    slices += ph == "B";
+    instants += ph == "i";
+    threads += ph == "M" && e["name"] == "thread_name";
+    if (ph == "i" && e.value("s", "") == "g") violation = true;
+  }
+  EXPECT_GT(slices, 10);
+  EXPECT_GT(instants, 10);
+  EXPECT_EQ(threads, 4);  // two tasks and the two daemons
+  EXPECT_TRUE(violation);
+}
+
+TEST_F(Cli, KernelsListsPresetsAndSwitches) {
+  const Result r = faultline_cmd("kernels");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* s : {"v2.6.20", "seed", "v2.6.23", "v2.6.26", "seed_fault_pagelock", "filemap_fault_readpage_wait"})
+    EXPECT_NE(r.output.find(s), std::string::npos) << s;
+}
+
+TEST_F(Cli, BadFilesGiveExit2AndOneLineNamingTheProblem) {
+  const std::string bin = to_binary(testing::schedule_from_file(source("corpus/regressions/fault_vs_invalidate.txtpb")));
+  write("empty.pb", "");
+  write("corrupt.pb", std::string("\xff\xff\xff\xff\x0f garbage \x01\x02", 16));
+  write("truncated.pb", bin.substr(0, 5));
+  write("oversized.pb", std::string(kMaxScheduleBytes + 10, 'x'));
+  write("bad.txtpb", "tasks { process: 7 }\n");
+  const std::pair<const char*, const char*> cases[] = {
+      {"empty.pb", "empty input"},
+      {"corrupt.pb", "not a valid binary schedule"},
+      {"truncated.pb", "not a valid binary schedule"},
+      {"oversized.pb", "input too large"},
+      {"bad.txtpb", "invalid schedule: tasks[0].process"},
+      {"missing.pb", "no such file"},
+  };
+  for (const auto& [file, message] : cases) {
+    const Result r = faultline_cmd("replay " + path(file));
+    EXPECT_EQ(r.exit_code, 2) << file << ": " << r.output;
+    EXPECT_NE(r.output.find(message), std::string::npos) << file << ": " << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << file << ": " << r.output;
+  }
+  EXPECT_EQ(faultline_cmd("replay --kernel v9 " + source("corpus/regressions/fault_vs_invalidate.txtpb")).exit_code, 2);
+  EXPECT_EQ(faultline_cmd("explore").exit_code, 2);
+  EXPECT_EQ(faultline_cmd("frobnicate").exit_code, 2);
+  EXPECT_EQ(faultline_cmd("minimize " + source("corpus/regressions/fault_vs_truncate.txtpb") + " -o " + path("x.txtpb"))
+                .exit_code,
+            2);  // it does not fail: nothing to minimize
+}
+
+TEST(Minimize, KeepsTheSignatureAndNeverGrows) {
+  const Schedule s = testing::schedule_from_file(source_dir() / "corpus/regressions/fault_vs_invalidate.txtpb");
+  const MinimizeResult r = minimize(s);
+  ASSERT_TRUE(r.ok) << r.error;
+  const Outcome before = replay(s), after = replay(r.schedule);
+  EXPECT_EQ(after.signature, before.signature);
+  EXPECT_LE(r.after.syscalls, r.before.syscalls);
+  EXPECT_LE(r.after.decisions, r.before.decisions);
+  // Numbers shrink too: the O_DIRECT write needs only one byte.
+  EXPECT_EQ(r.schedule.tasks(0).syscalls(0).direct_write().len(), 1u);
+}
+
+}  // namespace
+}  // namespace faultline

@@ -1,0 +1,29 @@
+// Schedule files on disk: bounded reads, format by content (or extension when
+// writing), and atomic writes (a temporary file, then rename).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "vmcore/schedule/schedule_io.h"
+
+namespace faultline {
+
+struct LoadedSchedule {
+  std::optional<Schedule> schedule;
+  ScheduleFormat format = ScheduleFormat::Auto;
+  std::string error;  // "path: what is wrong" when schedule is empty
+};
+
+LoadedSchedule load_schedule_file(const std::filesystem::path& path);
+
+// .txtpb (and .textproto, .txt) is text; anything else binary.
+ScheduleFormat format_for_path(const std::filesystem::path& path);
+
+bool write_file_atomic(const std::filesystem::path& path, std::string_view data, std::string* error);
+bool save_schedule_file(const std::filesystem::path& path, const Schedule& s, std::string* error,
+                        ScheduleFormat format = ScheduleFormat::Auto);
+
+}  // namespace faultline

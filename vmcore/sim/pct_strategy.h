@@ -1,0 +1,33 @@
+// PCT, probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010):
+// random distinct priorities per task, the highest-priority runnable task
+// runs, and at d-1 random steps the running task drops below all others.
+// A bug of depth d is found with probability at least 1/(n * k^(d-1)).
+#pragma once
+
+#include <array>
+#include <vector>
+
+#include "vmcore/sim/strategy.h"
+
+namespace faultline::sim {
+
+class PctStrategy final : public Strategy {
+ public:
+  // `depth` is d; `expected_steps` the run length k change points are drawn
+  // from (the strategy raises it to the longest run it has seen).
+  PctStrategy(uint64_t seed, uint32_t depth, uint32_t expected_steps = 200);
+  void begin_execution(const ExecutionInfo& info) override;
+  TaskId pick_next(const SchedPoint& p) override;
+  uint64_t random_u64() override { return rng_.next(); }
+
+ private:
+  SplitMix64 rng_;
+  uint32_t depth_;
+  uint32_t k_;
+  uint32_t max_seen_ = 0;
+  std::array<uint32_t, kMaxTasks> priority_{};
+  std::vector<uint32_t> change_points_;  // sorted steps
+  size_t next_change_ = 0;
+};
+
+}  // namespace faultline::sim
