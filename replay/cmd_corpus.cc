@@ -1,8 +1,301 @@
-// faultline corpus: merge, convert, check, stats (see the fuzzing issue).
+// faultline corpus merge|convert|check|stats: corpora shared between libFuzzer,
+// AFL++ and machines. Writes are atomic; inputs are never modified or deleted.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <vector>
+
 #include "replay/commands.h"
+#include "toolkit/coverage.h"
+#include "toolkit/schedule_file.h"
+#include "vmcore/run.h"
 
 namespace faultline::cli {
 
-void add_corpus(CLI::App& app, int& exit_code) {}
+namespace {
+
+namespace fs = std::filesystem;
+
+// Every regular file under the paths (recursively), sorted; AFL++ bookkeeping
+// (.state, .synced, fuzzer_stats, ...) and hidden files are skipped.
+std::vector<fs::path> input_files(const std::vector<std::string>& paths) {
+  std::vector<fs::path> files;
+  auto wanted = [](const fs::path& p) {
+    const std::string name = p.filename().string();
+    if (name.empty() || name[0] == '.' || name == "README.txt") return false;
+    for (const auto& part : p)
+      if (part == ".state" || part == ".synced" || part == "plot_data" || part == "fuzzer_stats" ||
+          part == "fuzz_bitmap" || part == "cmdline")
+        return false;
+    return true;
+  };
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (fs::is_regular_file(p, ec)) {
+      files.emplace_back(p);
+      continue;
+    }
+    if (!fs::is_directory(p, ec)) continue;
+    for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::recursive_directory_iterator(); ++it)
+      if (it->is_regular_file() && wanted(it->path())) files.push_back(it->path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::string content_name(const std::string& binary) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : binary) h = (h ^ c) * 0x100000001b3ull;
+  return fmt::format("{:016x}.pb", h);
+}
+
+// ---- merge -----------------------------------------------------------------------
+
+struct MergeArgs {
+  std::string out;
+  std::vector<std::string> inputs;
+  std::string kernel;
+};
+
+// Keeps the inputs that add interleaving coverage or a new outcome signature,
+// smallest first.
+int merge(const MergeArgs& args) {
+  std::optional<mm::KernelConfig> kernel;
+  if (!parse_kernel(args.kernel, &kernel)) return kExitBadInput;
+  struct Candidate {
+    std::string binary;
+    fs::path from;
+  };
+  std::vector<Candidate> candidates;
+  size_t unreadable = 0;
+  for (const fs::path& f : input_files(args.inputs)) {
+    const LoadedSchedule l = load_schedule_file(f);
+    if (!l.schedule) {
+      ++unreadable;
+      continue;
+    }
+    candidates.push_back({to_binary(*l.schedule), f});
+  }
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.binary.size() < b.binary.size(); });
+  std::error_code ec;
+  fs::create_directories(args.out, ec);
+  if (ec) {
+    error_line(fmt::format("{}: cannot create: {}", args.out, ec.message()));
+    return kExitBadInput;
+  }
+  std::set<uint32_t> features;
+  std::set<std::string> names;
+  for (const fs::path& f : input_files({args.out})) names.insert(f.filename().string());
+  Runner runner;
+  InterleavingCoverage coverage;
+  size_t kept = 0, invalid = 0;
+  for (const Candidate& c : candidates) {
+    Schedule s;
+    s.ParseFromString(c.binary);
+    sim::ReplayStrategy strategy(schedule_decisions(s), s.seed());
+    const Outcome out = runner.run(s, strategy, RunOptions{.kernel = kernel, .keep_results = false});
+    if (out.kind == OutcomeKind::InvalidSchedule) {
+      ++invalid;
+      continue;
+    }
+    size_t before = features.size();
+    coverage.collect(runner.events(), [&](uint32_t f) { features.insert(f); });
+    if (!out.signature.empty()) features.insert(feature_hash(FeatureKind::Outcome, sim::fnv1a32(out.signature.c_str())));
+    if (features.size() == before) continue;
+    const std::string name = content_name(c.binary);
+    if (names.insert(name).second) {
+      std::string error;
+      if (!write_file_atomic(fs::path(args.out) / name, c.binary, &error)) {
+        error_line(error);
+        return kExitBadInput;
+      }
+    }
+    ++kept;
+  }
+  fmt::print("merge: {} inputs read, {} kept in {} ({} features); {} unreadable, {} invalid\n", candidates.size(),
+             kept, args.out, features.size(), unreadable, invalid);
+  return kExitOk;
+}
+
+// ---- convert -----------------------------------------------------------------------
+
+struct ConvertArgs {
+  std::string in;
+  std::string out;
+  std::string to;  // text | binary (default: by the output's extension, or binary for a directory)
+};
+
+int convert(const ConvertArgs& args) {
+  std::error_code ec;
+  const bool dir = fs::is_directory(args.in, ec);
+  auto format_for = [&](const fs::path& out) {
+    if (args.to == "text") return ScheduleFormat::Text;
+    if (args.to == "binary") return ScheduleFormat::Binary;
+    return format_for_path(out);
+  };
+  if (!dir) {
+    const LoadedSchedule l = load_schedule_file(args.in);
+    if (!l.schedule) {
+      error_line(l.error);
+      return kExitBadInput;
+    }
+    std::string error;
+    if (!save_schedule_file(args.out, *l.schedule, &error, format_for(args.out))) {
+      error_line(error);
+      return kExitBadInput;
+    }
+    return kExitOk;
+  }
+  fs::create_directories(args.out, ec);
+  const std::string ext = args.to == "text" ? ".txtpb" : ".pb";
+  size_t converted = 0, failed = 0;
+  for (const fs::path& f : input_files({args.in})) {
+    const LoadedSchedule l = load_schedule_file(f);
+    std::string error;
+    const fs::path out = fs::path(args.out) / (f.stem().string() + ext);
+    if (!l.schedule || !save_schedule_file(out, *l.schedule, &error, format_for(out))) {
+      error_line(l.schedule ? error : l.error);
+      ++failed;
+      continue;
+    }
+    ++converted;
+  }
+  fmt::print("convert: {} files written to {}{}\n", converted, args.out,
+             failed ? fmt::format(", {} failed", failed) : "");
+  return failed ? kExitBadInput : kExitOk;
+}
+
+// ---- check -----------------------------------------------------------------------------
+
+struct CheckArgs {
+  std::vector<std::string> paths;
+  std::string kernel;
+};
+
+// Every file parses and replays; recorded outcomes still hold.
+int check(const CheckArgs& args) {
+  std::optional<mm::KernelConfig> kernel;
+  if (!parse_kernel(args.kernel, &kernel)) return kExitBadInput;
+  size_t ok = 0, bad = 0, departed = 0;
+  Runner runner;
+  for (const fs::path& f : input_files(args.paths)) {
+    const LoadedSchedule l = load_schedule_file(f);
+    if (!l.schedule) {
+      fmt::print("FAIL {}\n", l.error);
+      ++bad;
+      continue;
+    }
+    sim::ReplayStrategy strategy(schedule_decisions(*l.schedule), l.schedule->seed());
+    const Outcome out = runner.run(*l.schedule, strategy, RunOptions{.kernel = kernel, .keep_results = false});
+    if (out.kind == OutcomeKind::InvalidSchedule) {
+      fmt::print("FAIL {}: invalid schedule: {}", f.string(), out.report);
+      ++bad;
+      continue;
+    }
+    const Recording& rec = l.schedule->recording();
+    if (!kernel && !rec.outcome().empty() && (rec.outcome() != outcome_name(out.kind) || rec.signature() != out.signature)) {
+      fmt::print("DEPARTS {}: recorded {} {}, now {} {}\n", f.string(), rec.outcome(), rec.signature(),
+                 outcome_name(out.kind), out.signature);
+      ++departed;
+      continue;
+    }
+    ++ok;
+  }
+  fmt::print("check: {} ok, {} departing from their recording, {} failing to load or replay\n", ok, departed, bad);
+  return bad || departed ? kExitFailure : kExitOk;
+}
+
+// ---- stats -----------------------------------------------------------------------------
+
+struct StatsArgs {
+  std::vector<std::string> paths;
+  std::string kernel;
+};
+
+int stats(const StatsArgs& args) {
+  std::optional<mm::KernelConfig> kernel;
+  if (!parse_kernel(args.kernel, &kernel)) return kExitBadInput;
+  size_t files = 0, unreadable = 0, bytes = 0, tasks = 0, syscalls = 0, decisions = 0;
+  std::map<std::string, size_t> outcomes, calls, formats, presets;
+  std::set<uint32_t> features;
+  Runner runner;
+  InterleavingCoverage coverage;
+  for (const fs::path& f : input_files(args.paths)) {
+    const LoadedSchedule l = load_schedule_file(f);
+    if (!l.schedule) {
+      ++unreadable;
+      continue;
+    }
+    const Schedule& s = *l.schedule;
+    ++files;
+    bytes += s.ByteSizeLong();
+    ++formats[l.format == ScheduleFormat::Text ? "text" : "binary"];
+    ++presets[s.kernel().preset().empty() ? "v2.6.20" : s.kernel().preset()];
+    tasks += size_t(s.tasks_size());
+    decisions += size_t(s.decisions_size());
+    for (const Task& t : s.tasks())
+      for (const Syscall& c : t.syscalls()) {
+        ++syscalls;
+        ++calls[Syscall::descriptor()->FindFieldByNumber(c.call_case())
+                    ? Syscall::descriptor()->FindFieldByNumber(c.call_case())->name()
+                    : "none"];
+      }
+    sim::ReplayStrategy strategy(schedule_decisions(s), s.seed());
+    const Outcome out = runner.run(s, strategy, RunOptions{.kernel = kernel, .keep_results = false});
+    ++outcomes[out.signature.empty() ? outcome_name(out.kind) : fmt::format("{} {}", outcome_name(out.kind), out.signature)];
+    if (out.kind != OutcomeKind::InvalidSchedule) coverage.collect(runner.events(), [&](uint32_t x) { features.insert(x); });
+  }
+  fmt::print("files: {} ({} unreadable), {} bytes of schedules\n", files, unreadable, bytes);
+  if (files)
+    fmt::print("per schedule: {:.1f} tasks, {:.1f} syscalls, {:.1f} decisions\n", double(tasks) / double(files),
+               double(syscalls) / double(files), double(decisions) / double(files));
+  fmt::print("interleaving features: {}\n", features.size());
+  auto table = [](const char* title, const std::map<std::string, size_t>& m) {
+    fmt::print("{}:\n", title);
+    for (const auto& [k, n] : m) fmt::print("  {:>6}  {}\n", n, k);
+  };
+  table("formats", formats);
+  table("kernels (as written)", presets);
+  table("syscalls", calls);
+  table(kernel ? "outcomes (on the given kernel)" : "outcomes", outcomes);
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_corpus(CLI::App& app, int& exit_code) {
+  CLI::App* corpus = app.add_subcommand("corpus", "Corpus tools: merge, convert, check, stats");
+  corpus->require_subcommand(1);
+
+  auto margs = std::make_shared<MergeArgs>();
+  CLI::App* m = corpus->add_subcommand("merge", "Merge corpora (libFuzzer and AFL++ outputs) into OUT, by coverage");
+  m->add_option("out", margs->out, "Output directory (created; existing files are kept)")->required();
+  m->add_option("inputs", margs->inputs, "Input files or directories (searched recursively)")->required();
+  m->add_option("--kernel", margs->kernel, "Measure coverage on this preset");
+  m->callback([margs, &exit_code] { exit_code = merge(*margs); });
+
+  auto cargs = std::make_shared<ConvertArgs>();
+  CLI::App* c = corpus->add_subcommand("convert", "Convert between text (.txtpb) and binary schedules");
+  c->add_option("in", cargs->in, "A file or a directory")->required();
+  c->add_option("out", cargs->out, "A file (format by extension) or a directory")->required();
+  c->add_option("--to", cargs->to, "text or binary")->check(CLI::IsMember({"text", "binary"}));
+  c->callback([cargs, &exit_code] { exit_code = convert(*cargs); });
+
+  auto kargs = std::make_shared<CheckArgs>();
+  CLI::App* k = corpus->add_subcommand("check", "Check that every file parses, replays and keeps its recorded outcome");
+  k->add_option("paths", kargs->paths, "Files or directories")->required();
+  k->add_option("--kernel", kargs->kernel, "Replay on this preset (recorded outcomes are then not compared)");
+  k->callback([kargs, &exit_code] { exit_code = check(*kargs); });
+
+  auto sargs = std::make_shared<StatsArgs>();
+  CLI::App* st = corpus->add_subcommand("stats", "Summarize a corpus");
+  st->add_option("paths", sargs->paths, "Files or directories")->required();
+  st->add_option("--kernel", sargs->kernel, "Replay on this preset");
+  st->callback([sargs, &exit_code] { exit_code = stats(*sargs); });
+}
 
 }  // namespace faultline::cli

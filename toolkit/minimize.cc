@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "toolkit/record.h"
+#include "toolkit/schedule_edit.h"
 
 namespace faultline {
 
@@ -47,24 +48,6 @@ class Minimizer {
   Target target_;
   uint32_t runs_ = 0;
 };
-
-// ---- helpers that keep a schedule consistent -------------------------------------
-
-// Removes task t; later tasks (and the daemons after them) move down by one.
-Schedule without_task(const Schedule& s, int t) {
-  Schedule out = s;
-  out.mutable_tasks()->DeleteSubrange(t, 1);
-  out.clear_decisions();
-  for (const Decision& d : s.decisions()) {
-    if (int(d.task()) == t) continue;
-    if (d.when_case() == Decision::kAt && int(d.at().task()) == t) continue;
-    Decision nd = d;
-    if (int(nd.task()) > t) nd.set_task(nd.task() - 1);
-    if (nd.when_case() == Decision::kAt && int(nd.at().task()) > t) nd.mutable_at()->set_task(nd.at().task() - 1);
-    *out.add_decisions() = nd;
-  }
-  return out;
-}
 
 // ---- the passes ---------------------------------------------------------------
 

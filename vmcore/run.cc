@@ -343,7 +343,8 @@ Outcome Runner::run(const Schedule& s, sim::Strategy& strategy, const RunOptions
   out.steps = sim.steps();
   out.decisions = sim.decisions();
   if (options.keep_trace) out.trace = sim.events();
-  for (uint32_t t = 0; t < sim.ntasks(); ++t) out.task_names.emplace_back(sim.task_name(sim::TaskId(t)));
+  if (options.keep_trace || options.keep_results)
+    for (uint32_t t = 0; t < sim.ntasks(); ++t) out.task_names.emplace_back(sim.task_name(sim::TaskId(t)));
   if (options.keep_results) {
     // Syscalls that never ran (the run stopped first) are left out.
     std::vector<uint32_t> done(ntasks, 0);

@@ -57,6 +57,17 @@ void on_user_write(Checks& c, mm_struct* mm, unsigned long addr, const uint8_t* 
   }
 }
 
+void on_write_error(Checks& c, uint32_t file, pgoff_t index) {
+  FileOracle& o = c.files[file];
+  const loff_t start = page_offset(index);
+  for (loff_t i = start; i < std::min<loff_t>(start + loff_t(PAGE_SIZE), kMaxFileBytes); ++i) {
+    o.determinate[i] = false;
+    o.last_change[i] = now();
+    o.last_writer[i] = kernel().sim->current();
+    o.last_how[i] = "a failed writeback";
+  }
+}
+
 ChangeWindow begin_change(Checks& c, uint32_t file, loff_t start, loff_t end) {
   ChangeWindow w{file, std::clamp<loff_t>(start, 0, kMaxFileBytes), std::clamp<loff_t>(end, 0, kMaxFileBytes),
                  now(), false};
@@ -84,6 +95,29 @@ void end_change(Checks& c, const ChangeWindow& w, const uint8_t* bytes, loff_t k
   }
 }
 
+void end_truncate(Checks& c, const ChangeWindow& w, bool shrank) {
+  if (shrank) return end_change(c, w, nullptr, w.end - w.start, "truncate");
+  if (!w.active) return;
+  FileOracle& o = c.files[w.file];
+  for (loff_t i = w.start; i < w.end; ++i) {
+    --o.inflight[i];
+    if (o.last_change[i] > w.begin_step) o.determinate[i] = false;  // something else changed it meanwhile
+  }
+}
+
+void forget_pages_cached_during(Checks& c, const ChangeWindow& w) {
+  if (!w.active) return;
+  FileOracle& o = c.files[w.file];
+  const address_space* mapping = c.kernel->inodes[w.file].i_mapping;
+  for (loff_t i = w.start; i < w.end; ++i) {
+    const page* p = mapping->page_tree.slots[uint64_t(i) >> PAGE_SHIFT];
+    if (p && p->cached_step > w.begin_step) {
+      o.determinate[i] = false;
+      o.last_how[i] = "an O_DIRECT write racing the page cache";
+    }
+  }
+}
+
 std::optional<Finding> check_read(Checks& c, uint32_t file, loff_t offset, const uint8_t* data, unsigned long n,
                                   uint32_t read_begin_step) {
   const FileOracle& o = c.files[file];
@@ -105,8 +139,9 @@ std::optional<Finding> check_read(Checks& c, uint32_t file, loff_t offset, const
   return std::nullopt;
 }
 
-std::optional<Finding> check_mapped_beyond_eof(Checks& c, inode* inode) {
+std::optional<Finding> check_mapped_beyond_eof(Checks& c, inode* inode, loff_t size_set) {
   Kernel& k = *c.kernel;
+  if (inode->i_size != size_set || c.truncates_in_flight[inode->i_ino]) return std::nullopt;
   const uint64_t size = (uint64_t(inode->i_size) + PAGE_SIZE - 1) >> PAGE_SHIFT;
   for (uint32_t m = 0; m < k.nmms; ++m) {
     mm_struct* mm = &k.mms[m];

@@ -38,6 +38,7 @@ struct FileOracle {
 struct Checks {
   mm::Kernel* kernel = nullptr;
   std::array<FileOracle, mm::kMaxFiles> files{};
+  std::array<uint32_t, mm::kMaxFiles> truncates_in_flight{};
   uint64_t checked_gen = 0;
 };
 
@@ -58,15 +59,31 @@ void on_step(void* checks);
 // A store through a pte (user store or copy_to_user) into a page.
 void on_user_write(Checks& c, mm::mm_struct* mm, unsigned long addr, const uint8_t* data, unsigned long n);
 
+// A failed writeback: the page's data never reached the disk, so what read()
+// returns for it is open (the kernel reports the error and drops the dirty bit).
+void on_write_error(Checks& c, uint32_t file, mm::pgoff_t index);
+
 ChangeWindow begin_change(Checks& c, uint32_t file, mm::loff_t start, mm::loff_t end);
 // Ends a change: bytes [w.start, w.start + known) take `bytes` (nullptr: zero);
 // the rest of the window becomes indeterminate. Bytes that anything else
 // changed during the window become indeterminate too.
 void end_change(Checks& c, const ChangeWindow& w, const uint8_t* bytes, mm::loff_t known, const char* how);
 
+// Ends a truncate's window over [size, max): a shrink zeroes it; a truncate
+// that did not shrink (same size, or growing) leaves the bytes as they were
+// (bytes stored beyond EOF through a mapping come back, as on Linux).
+void end_truncate(Checks& c, const ChangeWindow& w, bool shrank);
+
+// O_DIRECT writes do not keep the page cache coherent with pages brought in
+// while they run ("if this invalidation fails, tough, the write still worked",
+// 2.6.24 generic_file_direct_IO): such pages may hold the old data.
+void forget_pages_cached_during(Checks& c, const ChangeWindow& w);
+
 std::optional<Finding> check_read(Checks& c, uint32_t file, mm::loff_t offset, const uint8_t* data,
                                   unsigned long n, uint32_t read_begin_step);
-std::optional<Finding> check_mapped_beyond_eof(Checks& c, mm::inode* inode);
+// After a truncate to `size` returns: nothing maps a page wholly beyond EOF.
+// Skipped when the size has moved on since (another truncate or a write).
+std::optional<Finding> check_mapped_beyond_eof(Checks& c, mm::inode* inode, mm::loff_t size);
 std::optional<Finding> check_state(Checks& c);
 std::optional<Finding> check_end_of_run(Checks& c);
 

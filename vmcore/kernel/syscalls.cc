@@ -121,6 +121,7 @@ int64_t sys_write(const Op& op, bool o_direct) {
   // What a user buffer held is not followed: those bytes become indeterminate.
   const loff_t known = (ret > 0 && !user) ? ret : 0;
   checks::end_change(the_checks(), w, kbuf, known, o_direct ? "O_DIRECT write" : "write");
+  if (o_direct) checks::forget_pages_cached_during(the_checks(), w);
   return ret;
 }
 
@@ -128,11 +129,20 @@ int64_t sys_ftruncate(const Op& op) {
   KFUNC("sys_ftruncate");
   inode* inode = file_of(op);
   const loff_t size = loff_t(op.offset);
+  const loff_t old_size = inode->i_size;  // as the caller last saw it
   const auto w = checks::begin_change(the_checks(), op.file, std::min<loff_t>(size, kMaxFileBytes), kMaxFileBytes);
+  ++the_checks().truncates_in_flight[op.file];
   const int ret = do_truncate(inode, size);
-  checks::end_change(the_checks(), w, nullptr, ret == 0 ? w.end - w.start : 0, "truncate");
+  --the_checks().truncates_in_flight[op.file];
+  // A shrink we can account for: nothing else moved i_size while it ran.
+  const bool shrank = ret == 0 && size < old_size && inode->i_size == size;
+  const bool unclear = ret == 0 && !shrank && size < inode->i_size;
+  if (unclear)
+    checks::end_change(the_checks(), w, nullptr, 0, "truncate racing a size change");
+  else
+    checks::end_truncate(the_checks(), w, shrank);
   if (ret == 0) {
-    if (auto f = checks::check_mapped_beyond_eof(the_checks(), inode)) checks::report(std::move(*f));
+    if (auto f = checks::check_mapped_beyond_eof(the_checks(), inode, size)) checks::report(std::move(*f));
   }
   return ret;
 }

@@ -110,6 +110,7 @@ int add_to_page_cache(page* p, address_space* mapping, pgoff_t offset) {
     p->locked.set_locked_private();
     p->mapping = mapping;
     p->index = offset;
+    p->cached_step = sim().steps();
     ++mapping->nrpages;
     state_changed();
     error = 0;

@@ -94,6 +94,25 @@ namespace {
 
 using L = ScheduleLimits;
 
+// Where a field is: formatted only when there is something wrong with it.
+struct Where {
+  const char* section;  // "files", "processes", "tasks", ...
+  int i = -1;
+  const char* sub = nullptr;  // "mappings", "syscalls", ...
+  int j = -1;
+  const char* call = nullptr;  // the syscall's name
+
+  std::string str(const char* leaf) const {
+    std::string out = section;
+    if (i >= 0) out += fmt::format("[{}]", i);
+    if (sub) out += fmt::format(".{}", sub);
+    if (j >= 0) out += fmt::format("[{}]", j);
+    if (call) out += fmt::format(".{}", call);
+    if (leaf && *leaf) out += fmt::format(".{}", leaf);
+    return out;
+  }
+};
+
 struct Validator {
   const Schedule& s;
   std::optional<std::string> error;
@@ -104,17 +123,17 @@ struct Validator {
     return false;
   }
 
-  bool number(const std::string& field, uint64_t v, uint64_t max = L::kMaxNumber) {
-    if (v > max) return fail("{}: {} is too large (at most {})", field, v, max);
+  bool number(const Where& w, const char* leaf, uint64_t v, uint64_t max = L::kMaxNumber) {
+    if (v > max) return fail("{}: {} is too large (at most {})", w.str(leaf), v, max);
     return true;
   }
-  bool file_index(const std::string& field, uint32_t f) {
+  bool file_index(const Where& w, uint32_t f) {
     if (f >= uint32_t(s.files_size()))
-      return fail("{}: file {} does not exist ({} files)", field, f, s.files_size());
+      return fail("{}: file {} does not exist ({} files)", w.str("file"), f, s.files_size());
     return true;
   }
-  bool page_aligned(const std::string& field, uint64_t v) {
-    if (v % mm::PAGE_SIZE) return fail("{}: {} is not page aligned (PAGE_SIZE is {})", field, v, mm::PAGE_SIZE);
+  bool page_aligned(const Where& w, const char* leaf, uint64_t v) {
+    if (v % mm::PAGE_SIZE) return fail("{}: {} is not page aligned (PAGE_SIZE is {})", w.str(leaf), v, mm::PAGE_SIZE);
     return true;
   }
 
@@ -131,26 +150,26 @@ struct Validator {
     if (uint32_t(s.files_size()) > mm::kMaxFiles) return fail("files: {} files, at most {}", s.files_size(), mm::kMaxFiles);
     for (int i = 0; i < s.files_size(); ++i) {
       const File& f = s.files(i);
-      const std::string at = fmt::format("files[{}]", i);
-      if (!File::Kind_IsValid(f.kind())) return fail("{}.kind: unknown kind {}", at, int(f.kind()));
-      if (!number(at + ".size", f.size(), uint64_t(mm::kMaxFileBytes))) return false;
+      const Where at{"files", i};
+      if (!File::Kind_IsValid(f.kind())) return fail("{}: unknown kind {}", at.str("kind"), int(f.kind()));
+      if (!number(at, "size", f.size(), uint64_t(mm::kMaxFileBytes))) return false;
       const uint64_t pages = (f.size() + mm::PAGE_SIZE - 1) / mm::PAGE_SIZE;
       for (int j = 0; j < f.cached_pages_size(); ++j) {
-        if (f.kind() == File::SHMEM) return fail("{}.cached_pages: tmpfs files are always in the page cache", at);
+        if (f.kind() == File::SHMEM) return fail("{}: tmpfs files are always in the page cache", at.str("cached_pages"));
         if (f.cached_pages(j) >= pages)
-          return fail("{}.cached_pages[{}]: page {} is beyond the file ({} pages)", at, j, f.cached_pages(j), pages);
+          return fail("{}[{}]: page {} is beyond the file ({} pages)", at.str("cached_pages"), j, f.cached_pages(j), pages);
       }
-      if (f.has_ra_pages() && !number(at + ".ra_pages", f.ra_pages(), 16)) return false;
+      if (f.has_ra_pages() && !number(at, "ra_pages", f.ra_pages(), 16)) return false;
       if (f.page_mkwrite() && f.kind() != File::REGULAR)
-        return fail("{}.page_mkwrite: only REGULAR files have ->page_mkwrite", at);
-      if (f.launder_page() && f.kind() == File::SHMEM) return fail("{}.launder_page: tmpfs has no ->launder_page", at);
+        return fail("{}: only REGULAR files have ->page_mkwrite", at.str("page_mkwrite"));
+      if (f.launder_page() && f.kind() == File::SHMEM) return fail("{}: tmpfs has no ->launder_page", at.str("launder_page"));
     }
     return true;
   }
 
-  bool mmap(const std::string& at, const Mmap& m) {
-    return file_index(at + ".file", m.file()) && number(at + ".addr", m.addr()) &&
-           number(at + ".length", m.length()) && number(at + ".offset", m.offset());
+  bool mmap(const Where& w, const Mmap& m) {
+    return file_index(w, m.file()) && number(w, "addr", m.addr()) && number(w, "length", m.length()) &&
+           number(w, "offset", m.offset());
   }
 
   bool processes() {
@@ -161,56 +180,62 @@ struct Validator {
       if (uint32_t(p.mappings_size()) > mm::kMaxVmas)
         return fail("processes[{}].mappings: {} mappings, at most {}", i, p.mappings_size(), mm::kMaxVmas);
       for (int j = 0; j < p.mappings_size(); ++j) {
-        const std::string at = fmt::format("processes[{}].mappings[{}]", i, j);
+        const Where at{"processes", i, "mappings", j};
         const Mmap& m = p.mappings(j);
-        if (!mmap(at, m) || !page_aligned(at + ".addr", m.addr()) || !page_aligned(at + ".offset", m.offset()))
-          return false;
-        if (m.length() == 0) return fail("{}.length: an empty mapping", at);
+        if (!mmap(at, m) || !page_aligned(at, "addr", m.addr()) || !page_aligned(at, "offset", m.offset())) return false;
+        if (m.length() == 0) return fail("{}: an empty mapping", at.str("length"));
         if (m.addr() + m.length() > mm::TASK_SIZE)
-          return fail("{}: [{:#x}, {:#x}) is beyond the address space ({:#x})", at, m.addr(), m.addr() + m.length(),
-                      mm::TASK_SIZE);
+          return fail("{}: [{:#x}, {:#x}) is beyond the address space ({:#x})", at.str(""), m.addr(),
+                      m.addr() + m.length(), mm::TASK_SIZE);
       }
     }
     return true;
   }
 
-  bool syscall(const std::string& at, const Syscall& c) {
+  bool syscall(Where w, const Syscall& c) {
     switch (c.call_case()) {
-      case Syscall::kMmap: return mmap(at + ".mmap", c.mmap());
-      case Syscall::kMunmap: return number(at + ".munmap.addr", c.munmap().addr()) &&
-                                    number(at + ".munmap.length", c.munmap().length());
-      case Syscall::kLoad: return number(at + ".load.addr", c.load().addr()) &&
-                                  number(at + ".load.len", c.load().len(), mm::kMaxOpBytes);
-      case Syscall::kStore: return number(at + ".store.addr", c.store().addr()) &&
-                                   number(at + ".store.len", c.store().len(), mm::kMaxOpBytes) &&
-                                   number(at + ".store.value", c.store().value(), 255);
-      case Syscall::kRead: return file_index(at + ".read.file", c.read().file()) &&
-                                  number(at + ".read.offset", c.read().offset()) &&
-                                  number(at + ".read.len", c.read().len(), mm::kMaxOpBytes) &&
-                                  number(at + ".read.buf", c.read().buf());
-      case Syscall::kWrite: return file_index(at + ".write.file", c.write().file()) &&
-                                   number(at + ".write.offset", c.write().offset()) &&
-                                   number(at + ".write.len", c.write().len(), mm::kMaxOpBytes) &&
-                                   number(at + ".write.value", c.write().value(), 255) &&
-                                   number(at + ".write.buf", c.write().buf());
-      case Syscall::kFtruncate: return file_index(at + ".ftruncate.file", c.ftruncate().file()) &&
-                                       number(at + ".ftruncate.size", c.ftruncate().size());
-      case Syscall::kDirectWrite: return file_index(at + ".direct_write.file", c.direct_write().file()) &&
-                                         number(at + ".direct_write.offset", c.direct_write().offset()) &&
-                                         number(at + ".direct_write.len", c.direct_write().len(), mm::kMaxOpBytes) &&
-                                         number(at + ".direct_write.value", c.direct_write().value(), 255);
-      case Syscall::kRevalidate: return file_index(at + ".revalidate.file", c.revalidate().file());
+      case Syscall::kMmap: w.call = "mmap"; return mmap(w, c.mmap());
+      case Syscall::kMunmap:
+        w.call = "munmap";
+        return number(w, "addr", c.munmap().addr()) && number(w, "length", c.munmap().length());
+      case Syscall::kLoad:
+        w.call = "load";
+        return number(w, "addr", c.load().addr()) && number(w, "len", c.load().len(), mm::kMaxOpBytes);
+      case Syscall::kStore:
+        w.call = "store";
+        return number(w, "addr", c.store().addr()) && number(w, "len", c.store().len(), mm::kMaxOpBytes) &&
+               number(w, "value", c.store().value(), 255);
+      case Syscall::kRead:
+        w.call = "read";
+        return file_index(w, c.read().file()) && number(w, "offset", c.read().offset()) &&
+               number(w, "len", c.read().len(), mm::kMaxOpBytes) && number(w, "buf", c.read().buf());
+      case Syscall::kWrite:
+        w.call = "write";
+        return file_index(w, c.write().file()) && number(w, "offset", c.write().offset()) &&
+               number(w, "len", c.write().len(), mm::kMaxOpBytes) && number(w, "value", c.write().value(), 255) &&
+               number(w, "buf", c.write().buf());
+      case Syscall::kFtruncate:
+        w.call = "ftruncate";
+        return file_index(w, c.ftruncate().file()) && number(w, "size", c.ftruncate().size());
+      case Syscall::kDirectWrite:
+        w.call = "direct_write";
+        return file_index(w, c.direct_write().file()) && number(w, "offset", c.direct_write().offset()) &&
+               number(w, "len", c.direct_write().len(), mm::kMaxOpBytes) &&
+               number(w, "value", c.direct_write().value(), 255);
+      case Syscall::kRevalidate: w.call = "revalidate"; return file_index(w, c.revalidate().file());
       case Syscall::kMadvise:
+        w.call = "madvise";
         if (!Madvise::Advice_IsValid(c.madvise().advice()))
-          return fail("{}.madvise.advice: unknown advice {}", at, int(c.madvise().advice()));
-        return number(at + ".madvise.addr", c.madvise().addr()) && number(at + ".madvise.length", c.madvise().length());
-      case Syscall::kFadvise: return file_index(at + ".fadvise.file", c.fadvise().file()) &&
-                                     number(at + ".fadvise.offset", c.fadvise().offset()) &&
-                                     number(at + ".fadvise.len", c.fadvise().len());
-      case Syscall::kFsync: return file_index(at + ".fsync.file", c.fsync().file());
-      case Syscall::CALL_NOT_SET: return fail("{}: no system call set", at);
+          return fail("{}: unknown advice {}", w.str("advice"), int(c.madvise().advice()));
+        return number(w, "addr", c.madvise().addr()) && number(w, "length", c.madvise().length());
+      case Syscall::kFadvise:
+        w.call = "fadvise";
+        return file_index(w, c.fadvise().file()) && number(w, "offset", c.fadvise().offset()) &&
+               number(w, "len", c.fadvise().len());
+      case Syscall::kFsync: w.call = "fsync"; return file_index(w, c.fsync().file());
+      case Syscall::CALL_NOT_SET: return fail("{}: no system call set", w.str(""));
     }
-    return fail("{}: unknown system call", at);
+    return fail("{}: unknown system call", w.str(""));
   }
 
   bool tasks() {
@@ -224,7 +249,7 @@ struct Validator {
         return fail("tasks[{}].syscalls: {} syscalls, at most {}", i, t.syscalls_size(), L::kMaxSyscallsPerTask);
       total += uint32_t(t.syscalls_size());
       for (int j = 0; j < t.syscalls_size(); ++j)
-        if (!syscall(fmt::format("tasks[{}].syscalls[{}]", i, j), t.syscalls(j))) return false;
+        if (!syscall(Where{"tasks", i, "syscalls", j}, t.syscalls(j))) return false;
     }
     if (total > L::kMaxSyscalls) return fail("tasks: {} syscalls in all, at most {}", total, L::kMaxSyscalls);
     return true;
@@ -236,14 +261,15 @@ struct Validator {
     const uint32_t ntasks = uint32_t(s.tasks_size()) + 2;  // + the I/O and writeback tasks
     for (int i = 0; i < s.decisions_size(); ++i) {
       const Decision& d = s.decisions(i);
-      const std::string at = fmt::format("decisions[{}]", i);
-      if (d.task() >= ntasks) return fail("{}.task: task {} does not exist ({} tasks with the daemons)", at, d.task(), ntasks);
+      const Where at{"decisions", i};
+      if (d.task() >= ntasks)
+        return fail("{}: task {} does not exist ({} tasks with the daemons)", at.str("task"), d.task(), ntasks);
       if (d.when_case() == Decision::kAt) {
         if (d.at().task() >= ntasks)
-          return fail("{}.at.task: task {} does not exist ({} tasks with the daemons)", at, d.at().task(), ntasks);
-        if (d.at().label().empty()) return fail("{}.at.label: empty label", at);
-        if (!number(at + ".at.hit", d.at().hit(), L::kMaxSteps)) return false;
-      } else if (!number(at + ".step", d.step(), L::kMaxSteps)) {
+          return fail("{}: task {} does not exist ({} tasks with the daemons)", at.str("at.task"), d.at().task(), ntasks);
+        if (d.at().label().empty()) return fail("{}: empty label", at.str("at.label"));
+        if (!number(at, "at.hit", d.at().hit(), L::kMaxSteps)) return false;
+      } else if (!number(at, "step", d.step(), L::kMaxSteps)) {
         return false;
       }
     }
@@ -254,16 +280,17 @@ struct Validator {
     if (uint32_t(s.faults_size()) > L::kMaxFaults) return fail("faults: {} faults, at most {}", s.faults_size(), L::kMaxFaults);
     for (int i = 0; i < s.faults_size(); ++i) {
       const Fault& f = s.faults(i);
-      const std::string at = fmt::format("faults[{}]", i);
-      if (!Fault::Kind_IsValid(f.kind())) return fail("{}.kind: unknown fault kind {}", at, int(f.kind()));
-      if (!number(at + ".nth", f.nth(), L::kMaxSteps) || !number(at + ".count", f.count(), L::kMaxSteps)) return false;
+      const Where at{"faults", i};
+      if (!Fault::Kind_IsValid(f.kind())) return fail("{}: unknown fault kind {}", at.str("kind"), int(f.kind()));
+      if (!number(at, "nth", f.nth(), L::kMaxSteps) || !number(at, "count", f.count(), L::kMaxSteps)) return false;
     }
     return true;
   }
 
   bool limits() {
-    return number("limits.max_steps", s.limits().max_steps(), L::kMaxSteps) &&
-           number("limits.max_retries", s.limits().max_retries(), L::kMaxRetries);
+    const Where at{"limits"};
+    return number(at, "max_steps", s.limits().max_steps(), L::kMaxSteps) &&
+           number(at, "max_retries", s.limits().max_retries(), L::kMaxRetries);
   }
 };
 

@@ -1,0 +1,47 @@
+// libFuzzer entry points: build/bin/fuzz_schedule. Inputs are binary schedules.
+#include <cstddef>
+#include <cstdint>
+
+#include "fuzz/fuzz_input.h"
+#include "toolkit/mutator.h"
+
+namespace {
+
+// Interleaving coverage, read by libFuzzer after every run as extra counters.
+// A feature counts once per run: counting repetitions would turn every small
+// change in how often a conflict recurs into "new coverage" and flood the corpus.
+constexpr size_t kCounters = 1 << 16;
+__attribute__((used, section("__libfuzzer_extra_counters"))) uint8_t g_counters[kCounters];
+
+void count_feature(uint32_t feature) { g_counters[feature % kCounters] = 1; }
+
+faultline::ScheduleMutator& mutator() {
+  static faultline::ScheduleMutator m = [] {
+    faultline::ScheduleMutator mut(0);
+    mut.pin_kernel(faultline::fuzz::config().kernel_message);
+    return mut;
+  }();
+  return m;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  faultline::fuzz::config();
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return faultline::fuzz::run_input(data, size, count_feature);
+}
+
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
+  mutator().reseed(seed);
+  return mutator().mutate_bytes(data, size, max_size);
+}
+
+extern "C" size_t LLVMFuzzerCustomCrossOver(const uint8_t* data1, size_t size1, const uint8_t* data2, size_t size2,
+                                            uint8_t* out, size_t max_out_size, unsigned int seed) {
+  mutator().reseed(seed);
+  return mutator().crossover_bytes(data1, size1, data2, size2, out, max_out_size);
+}

@@ -1,0 +1,575 @@
+#include "toolkit/mutator.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "toolkit/schedule_edit.h"
+#include "vmcore/mm/types.h"
+#include "vmcore/schedule/schedule_io.h"
+
+namespace faultline {
+
+namespace {
+
+using mm::PAGE_SIZE;
+
+struct Ctx {
+  Schedule& s;
+  sim::SplitMix64& rng;
+  const MutatorLimits& lim;
+
+  uint64_t below(uint64_t n) { return rng.below(n); }
+  bool chance(uint32_t percent) { return rng.below(100) < percent; }
+  template <class T>
+  const T& one_of(std::initializer_list<T> values) {
+    return values.begin()[below(values.size())];
+  }
+};
+
+// ---- values that make sense for this schedule ------------------------------
+
+uint64_t random_len(Ctx& c) { return c.one_of<uint64_t>({1, 1, 2, 4, 8, 15, 16, 16, 17, 32}); }
+
+uint64_t random_value(Ctx& c) { return c.one_of<uint64_t>({0, 'A', 'B', 'X', 'Y', 0xff}) + (c.chance(20) ? c.below(8) : 0); }
+
+uint32_t random_file(Ctx& c) { return c.s.files_size() ? uint32_t(c.below(uint64_t(c.s.files_size()))) : 0; }
+
+uint64_t random_offset(Ctx& c, uint32_t file) {
+  const uint64_t size = file < uint32_t(c.s.files_size()) ? c.s.files(int(file)).size() : 0;
+  switch (c.below(4)) {
+    case 0: return 0;
+    case 1: return size;
+    case 2: return c.below(size + PAGE_SIZE + 1);
+    default: return c.below(size / PAGE_SIZE + 2) * PAGE_SIZE;
+  }
+}
+
+// An address inside (or just beside) a mapping the process has or makes.
+uint64_t random_addr(Ctx& c, uint32_t process) {
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  if (process < uint32_t(c.s.processes_size()))
+    for (const Mmap& m : c.s.processes(int(process)).mappings()) ranges.emplace_back(m.addr(), m.length());
+  for (const Task& t : c.s.tasks())
+    if (t.process() == process)
+      for (const Syscall& sc : t.syscalls())
+        if (sc.has_mmap()) ranges.emplace_back(sc.mmap().addr(), sc.mmap().length());
+  if (ranges.empty() || c.chance(5)) return c.below(mm::TASK_SIZE);
+  const auto [base, len] = ranges[c.below(ranges.size())];
+  const uint64_t pages = std::max<uint64_t>(len / PAGE_SIZE, 1) + (c.chance(15) ? 1 : 0);
+  return base + c.below(pages) * PAGE_SIZE + (c.chance(30) ? c.below(PAGE_SIZE) : 0);
+}
+
+Mmap random_mmap(Ctx& c) {
+  Mmap m;
+  m.set_file(random_file(c));
+  m.set_addr(c.below(mm::kMaxVpn / 2) * PAGE_SIZE * 2);
+  m.set_length(c.one_of<uint64_t>({1, 1, 2, 3, 4}) * PAGE_SIZE);
+  m.set_offset(c.below(3) * PAGE_SIZE);
+  m.set_shared(c.chance(70));
+  m.set_writable(c.chance(70));
+  return m;
+}
+
+Syscall random_syscall(Ctx& c, uint32_t process) {
+  Syscall sc;
+  const uint32_t file = random_file(c);
+  switch (c.below(26)) {
+    case 0: case 1: case 2: case 3: case 4: {
+      Load* l = sc.mutable_load();
+      l->set_addr(random_addr(c, process));
+      l->set_len(uint32_t(random_len(c)));
+      break;
+    }
+    case 5: case 6: case 7: case 8: case 9: {
+      Store* st = sc.mutable_store();
+      st->set_addr(random_addr(c, process));
+      st->set_len(uint32_t(random_len(c)));
+      st->set_value(uint32_t(random_value(c)));
+      break;
+    }
+    case 10: case 11: case 12: {
+      Read* r = sc.mutable_read();
+      r->set_file(file);
+      r->set_offset(random_offset(c, file));
+      r->set_len(uint32_t(random_len(c)));
+      if (c.chance(25)) r->set_buf(random_addr(c, process));
+      break;
+    }
+    case 13: case 14: case 15: {
+      Write* w = sc.mutable_write();
+      w->set_file(file);
+      w->set_offset(random_offset(c, file));
+      w->set_len(uint32_t(random_len(c)));
+      w->set_value(uint32_t(random_value(c)));
+      if (c.chance(25)) w->set_buf(random_addr(c, process));
+      break;
+    }
+    case 16: case 17: {
+      Ftruncate* t = sc.mutable_ftruncate();
+      t->set_file(file);
+      t->set_size(random_offset(c, file));
+      break;
+    }
+    case 18: case 19: {
+      DirectWrite* d = sc.mutable_direct_write();
+      d->set_file(file);
+      d->set_offset(random_offset(c, file));
+      d->set_len(uint32_t(random_len(c)));
+      d->set_value(uint32_t(random_value(c)));
+      break;
+    }
+    case 20: sc.mutable_revalidate()->set_file(file); break;
+    case 21: case 22: {
+      Madvise* m = sc.mutable_madvise();
+      m->set_addr(random_addr(c, process) & mm::PAGE_MASK);
+      m->set_length(c.one_of<uint64_t>({1, 1, 2}) * PAGE_SIZE);
+      m->set_advice(c.chance(50) ? Madvise::REMOVE : Madvise::DONTNEED);
+      break;
+    }
+    case 23: {
+      Fadvise* f = sc.mutable_fadvise();
+      f->set_file(file);
+      f->set_offset(random_offset(c, file));
+      f->set_len(c.chance(50) ? 0 : random_len(c));
+      break;
+    }
+    case 24: sc.mutable_fsync()->set_file(file); break;
+    default:
+      if (c.chance(50)) {
+        *sc.mutable_mmap() = random_mmap(c);
+      } else {
+        Munmap* u = sc.mutable_munmap();
+        u->set_addr(random_addr(c, process) & mm::PAGE_MASK);
+        u->set_length(PAGE_SIZE * (1 + c.below(2)));
+      }
+  }
+  return sc;
+}
+
+// A task and one of its syscalls, chosen uniformly over all syscalls.
+std::pair<int, int> random_syscall_position(Ctx& c) {
+  int total = 0;
+  for (const Task& t : c.s.tasks()) total += t.syscalls_size();
+  if (!total) return {-1, -1};
+  int n = int(c.below(uint64_t(total)));
+  for (int t = 0; t < c.s.tasks_size(); ++t) {
+    if (n < c.s.tasks(t).syscalls_size()) return {t, n};
+    n -= c.s.tasks(t).syscalls_size();
+  }
+  return {-1, -1};
+}
+
+uint32_t step_horizon(const Schedule& s) {
+  uint32_t max_step = 0;
+  for (const Decision& d : s.decisions())
+    if (d.when_case() != Decision::kAt) max_step = std::max(max_step, d.step());
+  return std::max<uint32_t>(max_step + 64, 160);
+}
+
+// ---- the mutations ------------------------------------------------------------
+
+bool insert_syscall(Ctx& c) {
+  if (!c.s.tasks_size() || !c.s.processes_size()) return false;
+  Task* t = c.s.mutable_tasks(int(c.below(uint64_t(c.s.tasks_size()))));
+  if (uint32_t(t->syscalls_size()) >= c.lim.syscalls_per_task) return false;
+  *t->add_syscalls() = random_syscall(c, t->process());
+  const int at = int(c.below(uint64_t(t->syscalls_size())));
+  for (int i = t->syscalls_size() - 1; i > at; --i) t->mutable_syscalls()->SwapElements(i, i - 1);
+  return true;
+}
+
+bool delete_syscall(Ctx& c) {
+  const auto [t, i] = random_syscall_position(c);
+  if (t < 0) return false;
+  c.s.mutable_tasks(t)->mutable_syscalls()->DeleteSubrange(i, 1);
+  return true;
+}
+
+bool duplicate_syscall(Ctx& c) {
+  const auto [t, i] = random_syscall_position(c);
+  if (t < 0 || uint32_t(c.s.tasks(t).syscalls_size()) >= c.lim.syscalls_per_task) return false;
+  Task* task = c.s.mutable_tasks(t);
+  *task->add_syscalls() = task->syscalls(i);
+  for (int j = task->syscalls_size() - 1; j > i + 1; --j) task->mutable_syscalls()->SwapElements(j, j - 1);
+  return true;
+}
+
+bool swap_adjacent_syscalls(Ctx& c) {
+  const auto [t, i] = random_syscall_position(c);
+  if (t < 0 || i + 1 >= c.s.tasks(t).syscalls_size()) return false;
+  c.s.mutable_tasks(t)->mutable_syscalls()->SwapElements(i, i + 1);
+  return true;
+}
+
+bool move_syscall_to_other_task(Ctx& c) {
+  const auto [t, i] = random_syscall_position(c);
+  if (t < 0 || c.s.tasks_size() < 2) return false;
+  int to = int(c.below(uint64_t(c.s.tasks_size() - 1)));
+  if (to >= t) ++to;
+  if (uint32_t(c.s.tasks(to).syscalls_size()) >= c.lim.syscalls_per_task) return false;
+  *c.s.mutable_tasks(to)->add_syscalls() = c.s.tasks(t).syscalls(i);
+  c.s.mutable_tasks(t)->mutable_syscalls()->DeleteSubrange(i, 1);
+  return true;
+}
+
+// Nudges one number or field of a syscall.
+bool change_argument(Ctx& c) {
+  const auto [t, i] = random_syscall_position(c);
+  if (t < 0) return false;
+  const uint32_t process = c.s.tasks(t).process();
+  Syscall* sc = c.s.mutable_tasks(t)->mutable_syscalls(i);
+  const uint64_t which = c.below(3);
+  switch (sc->call_case()) {
+    case Syscall::kLoad:
+      which ? sc->mutable_load()->set_addr(random_addr(c, process)) : sc->mutable_load()->set_len(uint32_t(random_len(c)));
+      return true;
+    case Syscall::kStore:
+      if (which == 0) sc->mutable_store()->set_addr(random_addr(c, process));
+      if (which == 1) sc->mutable_store()->set_len(uint32_t(random_len(c)));
+      if (which == 2) sc->mutable_store()->set_value(uint32_t(random_value(c)));
+      return true;
+    case Syscall::kRead: {
+      Read* r = sc->mutable_read();
+      if (which == 0) r->set_file(random_file(c));
+      if (which == 1) r->set_offset(random_offset(c, r->file()));
+      if (which == 2) {
+        if (r->has_buf()) r->clear_buf(); else r->set_buf(random_addr(c, process));
+      }
+      return true;
+    }
+    case Syscall::kWrite: {
+      Write* w = sc->mutable_write();
+      if (which == 0) w->set_file(random_file(c));
+      if (which == 1) w->set_offset(random_offset(c, w->file()));
+      if (which == 2) {
+        if (w->has_buf()) w->clear_buf(); else w->set_buf(random_addr(c, process));
+      }
+      return true;
+    }
+    case Syscall::kFtruncate:
+      which ? sc->mutable_ftruncate()->set_size(random_offset(c, sc->ftruncate().file()))
+            : sc->mutable_ftruncate()->set_file(random_file(c));
+      return true;
+    case Syscall::kDirectWrite:
+      if (which == 0) sc->mutable_direct_write()->set_file(random_file(c));
+      if (which == 1) sc->mutable_direct_write()->set_offset(random_offset(c, sc->direct_write().file()));
+      if (which == 2) sc->mutable_direct_write()->set_len(uint32_t(random_len(c)));
+      return true;
+    case Syscall::kMadvise:
+      if (which == 0) sc->mutable_madvise()->set_addr(random_addr(c, process) & mm::PAGE_MASK);
+      if (which == 1) sc->mutable_madvise()->set_length(PAGE_SIZE * (1 + c.below(3)));
+      if (which == 2) sc->mutable_madvise()->set_advice(sc->madvise().advice() == Madvise::REMOVE ? Madvise::DONTNEED : Madvise::REMOVE);
+      return true;
+    case Syscall::kMmap: *sc->mutable_mmap() = random_mmap(c); return true;
+    default: *sc = random_syscall(c, process); return true;
+  }
+}
+
+bool add_decision(Ctx& c) {
+  if (uint32_t(c.s.decisions_size()) >= c.lim.decisions || !c.s.tasks_size()) return false;
+  Decision* d = c.s.add_decisions();
+  d->set_step(uint32_t(c.below(step_horizon(c.s))));
+  d->set_task(uint32_t(c.below(decision_tasks(c.s))));
+  return true;
+}
+
+bool remove_decision(Ctx& c) {
+  if (!c.s.decisions_size()) return false;
+  c.s.mutable_decisions()->DeleteSubrange(int(c.below(uint64_t(c.s.decisions_size()))), 1);
+  return true;
+}
+
+// Moves a preemption a little earlier or later.
+bool move_decision(Ctx& c) {
+  if (!c.s.decisions_size()) return false;
+  Decision* d = c.s.mutable_decisions(int(c.below(uint64_t(c.s.decisions_size()))));
+  const int64_t delta = int64_t(c.one_of<uint64_t>({1, 1, 2, 3, 5, 8, 13})) * (c.chance(50) ? 1 : -1);
+  if (d->when_case() == Decision::kAt) {
+    d->mutable_at()->set_hit(uint32_t(std::max<int64_t>(1, int64_t(d->at().hit()) + (delta > 0 ? 1 : -1))));
+  } else {
+    d->set_step(uint32_t(std::max<int64_t>(0, int64_t(d->step()) + delta)));
+  }
+  return true;
+}
+
+// Swaps who runs at two neighbouring decision points.
+bool swap_adjacent_decisions(Ctx& c) {
+  if (c.s.decisions_size() < 2) return false;
+  std::vector<int> order(size_t(c.s.decisions_size()));
+  for (int i = 0; i < c.s.decisions_size(); ++i) order[size_t(i)] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return c.s.decisions(a).step() < c.s.decisions(b).step(); });
+  const size_t k = c.below(order.size() - 1);
+  Decision* a = c.s.mutable_decisions(order[k]);
+  Decision* b = c.s.mutable_decisions(order[k + 1]);
+  const uint32_t ta = a->task();
+  a->set_task(b->task());
+  b->set_task(ta);
+  return ta != a->task();
+}
+
+bool change_decision_task(Ctx& c) {
+  if (!c.s.decisions_size()) return false;
+  c.s.mutable_decisions(int(c.below(uint64_t(c.s.decisions_size()))))->set_task(uint32_t(c.below(decision_tasks(c.s))));
+  return true;
+}
+
+bool add_task(Ctx& c) {
+  if (uint32_t(c.s.tasks_size()) >= c.lim.tasks || !c.s.processes_size()) return false;
+  // New tasks go last, before the daemons: decisions naming daemons move up.
+  for (Decision& d : *c.s.mutable_decisions()) {
+    if (d.task() >= uint32_t(c.s.tasks_size())) d.set_task(d.task() + 1);
+    if (d.when_case() == Decision::kAt && d.at().task() >= uint32_t(c.s.tasks_size()))
+      d.mutable_at()->set_task(d.at().task() + 1);
+  }
+  Task* t = c.s.add_tasks();
+  t->set_process(uint32_t(c.below(uint64_t(c.s.processes_size()))));
+  for (uint64_t n = 1 + c.below(3); n; --n) *t->add_syscalls() = random_syscall(c, t->process());
+  return true;
+}
+
+bool remove_task(Ctx& c) {
+  if (c.s.tasks_size() < 2) return false;
+  c.s = without_task(c.s, int(c.below(uint64_t(c.s.tasks_size()))));
+  return true;
+}
+
+bool add_fault(Ctx& c) {
+  if (uint32_t(c.s.faults_size()) >= c.lim.faults) return false;
+  Fault* f = c.s.add_faults();
+  f->set_kind(Fault::Kind(c.below(4)));
+  f->set_nth(uint32_t(1 + c.below(4)));
+  f->set_count(c.chance(20) ? 1000 : 1);
+  return true;
+}
+
+bool remove_fault(Ctx& c) {
+  if (!c.s.faults_size()) return false;
+  c.s.mutable_faults()->DeleteSubrange(int(c.below(uint64_t(c.s.faults_size()))), 1);
+  return true;
+}
+
+bool change_file(Ctx& c) {
+  if (!c.s.files_size()) return false;
+  File* f = c.s.mutable_files(int(random_file(c)));
+  switch (c.below(4)) {
+    case 0: f->set_size(c.below(uint64_t(mm::kMaxFileBytes) / 4)); break;
+    case 1: {
+      if (f->kind() == File::SHMEM) return false;
+      auto* pages = f->mutable_cached_pages();
+      const uint64_t npages = (f->size() + PAGE_SIZE - 1) / PAGE_SIZE;
+      if (pages->size() && c.chance(50)) pages->erase(pages->begin() + long(c.below(uint64_t(pages->size()))));
+      else if (npages) pages->Add(uint32_t(c.below(npages)));
+      break;
+    }
+    case 2: f->set_ra_pages(uint32_t(c.below(5))); break;
+    default:
+      if (f->kind() == File::REGULAR) f->set_page_mkwrite(!f->page_mkwrite());
+      else return false;
+  }
+  return true;
+}
+
+bool change_mapping(Ctx& c) {
+  if (!c.s.processes_size()) return false;
+  Process* p = c.s.mutable_processes(int(c.below(uint64_t(c.s.processes_size()))));
+  if (!p->mappings_size() || c.chance(20)) {
+    if (uint32_t(p->mappings_size()) >= mm::kMaxVmas || !c.s.files_size()) return false;
+    *p->add_mappings() = random_mmap(c);
+    return true;
+  }
+  Mmap* m = p->mutable_mappings(int(c.below(uint64_t(p->mappings_size()))));
+  switch (c.below(3)) {
+    case 0: m->set_shared(!m->shared()); break;
+    case 1: m->set_writable(!m->writable()); break;
+    default: m->set_file(random_file(c));
+  }
+  return true;
+}
+
+struct Mutation {
+  const char* name;
+  bool (*apply)(Ctx&);
+  uint32_t weight;
+};
+
+const Mutation kMutations[] = {
+    {"insert_syscall", insert_syscall, 8},
+    {"delete_syscall", delete_syscall, 5},
+    {"duplicate_syscall", duplicate_syscall, 3},
+    {"swap_adjacent_syscalls", swap_adjacent_syscalls, 3},
+    {"move_syscall_to_other_task", move_syscall_to_other_task, 3},
+    {"change_argument", change_argument, 10},
+    {"add_decision", add_decision, 10},
+    {"remove_decision", remove_decision, 5},
+    {"move_decision", move_decision, 10},
+    {"swap_adjacent_decisions", swap_adjacent_decisions, 4},
+    {"change_decision_task", change_decision_task, 4},
+    {"add_task", add_task, 2},
+    {"remove_task", remove_task, 1},
+    {"add_fault", add_fault, 1},
+    {"remove_fault", remove_fault, 1},
+    {"change_file", change_file, 2},
+    {"change_mapping", change_mapping, 2},
+};
+
+uint32_t total_weight() {
+  static const uint32_t total = [] {
+    uint32_t w = 0;
+    for (const Mutation& m : kMutations) w += m.weight;
+    return w;
+  }();
+  return total;
+}
+
+const Mutation& pick_mutation(sim::SplitMix64& rng) {
+  uint64_t r = rng.below(total_weight());
+  for (const Mutation& m : kMutations) {
+    if (r < m.weight) return m;
+    r -= m.weight;
+  }
+  return kMutations[0];
+}
+
+// Something to start from when the input is not a valid schedule.
+Schedule starter_schedule() {
+  Schedule s;
+  File* f = s.add_files();
+  f->set_size(32);
+  f->set_contents("AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBB");
+  f->add_cached_pages(0);
+  Process* p = s.add_processes();
+  Mmap* m = p->add_mappings();
+  m->set_addr(256);
+  m->set_length(32);
+  m->set_shared(true);
+  m->set_writable(true);
+  s.add_processes();
+  Task* a = s.add_tasks();
+  a->mutable_syscalls()->Add()->mutable_load()->set_addr(256);
+  a->mutable_syscalls(0)->mutable_load()->set_len(1);
+  Task* b = s.add_tasks();
+  b->set_process(1);
+  DirectWrite* d = b->add_syscalls()->mutable_direct_write();
+  d->set_len(16);
+  d->set_value('B');
+  return s;
+}
+
+}  // namespace
+
+ScheduleMutator::ScheduleMutator(uint64_t seed, MutatorLimits limits) : rng_(seed), limits_(limits) {}
+
+std::span<const char* const> ScheduleMutator::mutation_names() {
+  static const std::vector<const char*> names = [] {
+    std::vector<const char*> n;
+    for (const Mutation& m : kMutations) n.push_back(m.name);
+    return n;
+  }();
+  return names;
+}
+
+void ScheduleMutator::normalize(Schedule& s) const {
+  for (Decision& d : *s.mutable_decisions()) d.clear_label();
+  s.clear_recording();
+  s.clear_comment();
+  if (kernel_) *s.mutable_kernel() = *kernel_;
+}
+
+bool ScheduleMutator::fits(const Schedule& s, size_t max_size) const { return s.ByteSizeLong() <= max_size; }
+
+void ScheduleMutator::shrink_to(Schedule& s, size_t max_size) {
+  while (!fits(s, max_size)) {
+    Ctx c{s, rng_, limits_};
+    if (s.decisions_size()) {
+      remove_decision(c);
+    } else if (s.faults_size()) {
+      remove_fault(c);
+    } else if (s.tasks_size() > 1) {
+      remove_task(c);
+    } else if (s.tasks_size() == 1 && s.tasks(0).syscalls_size()) {
+      delete_syscall(c);
+    } else {
+      s.Clear();  // nothing left to take away: the empty schedule
+      return;
+    }
+  }
+}
+
+std::string ScheduleMutator::mutate(Schedule& s, size_t max_size) {
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    Schedule candidate = s;
+    Ctx c{candidate, rng_, limits_};
+    const Mutation& m = pick_mutation(rng_);
+    if (!m.apply(c)) continue;
+    normalize(candidate);
+    if (validate_schedule(candidate)) continue;
+    shrink_to(candidate, max_size);
+    s = std::move(candidate);
+    return m.name;
+  }
+  normalize(s);
+  shrink_to(s, max_size);
+  return "";
+}
+
+Schedule ScheduleMutator::crossover(const Schedule& a, const Schedule& b, size_t max_size) {
+  Schedule child = a;
+  Ctx c{child, rng_, limits_};
+  if (b.tasks_size() && child.processes_size() && (c.chance(60) || !b.decisions_size())) {
+    // A task of b replaces (or joins) the tasks of a.
+    Task t = b.tasks(int(c.below(uint64_t(b.tasks_size()))));
+    if (t.process() >= uint32_t(child.processes_size())) t.set_process(0);
+    if (child.tasks_size() && (c.chance(50) || uint32_t(child.tasks_size()) >= limits_.tasks))
+      *child.mutable_tasks(int(c.below(uint64_t(child.tasks_size())))) = t;
+    else if (uint32_t(child.tasks_size()) < limits_.tasks)
+      *child.add_tasks() = t;
+  }
+  if (b.decisions_size()) {
+    // A run of b's decisions joins a's.
+    const int from = int(c.below(uint64_t(b.decisions_size())));
+    const int n = int(1 + c.below(std::min<uint64_t>(8, uint64_t(b.decisions_size() - from))));
+    for (int i = from; i < from + n && uint32_t(child.decisions_size()) < limits_.decisions; ++i) {
+      Decision d = b.decisions(i);
+      d.set_task(d.task() % decision_tasks(child));
+      if (d.when_case() == Decision::kAt) d.mutable_at()->set_task(d.at().task() % decision_tasks(child));
+      *child.add_decisions() = d;
+    }
+  }
+  normalize(child);
+  if (validate_schedule(child)) return a;
+  shrink_to(child, max_size);
+  return child;
+}
+
+namespace {
+
+Schedule parse_or_start(const uint8_t* data, size_t size) {
+  Schedule s;
+  if (!s.ParseFromArray(data, int(size)) || validate_schedule(s)) return starter_schedule();
+  return s;
+}
+
+size_t emit(const Schedule& s, uint8_t* out, size_t max_size) {
+  const size_t n = s.ByteSizeLong();
+  if (n > max_size) return 0;
+  s.SerializeToArray(out, int(n));
+  return n;
+}
+
+}  // namespace
+
+size_t ScheduleMutator::mutate_bytes(uint8_t* data, size_t size, size_t max_size) {
+  Schedule s = parse_or_start(data, size);
+  mutate(s, max_size);
+  return emit(s, data, max_size);
+}
+
+size_t ScheduleMutator::crossover_bytes(const uint8_t* a, size_t a_size, const uint8_t* b, size_t b_size, uint8_t* out,
+                                        size_t max_size) {
+  const Schedule child = crossover(parse_or_start(a, a_size), parse_or_start(b, b_size), max_size);
+  return emit(child, out, max_size);
+}
+
+}  // namespace faultline

@@ -1,0 +1,58 @@
+// The structure-aware schedule mutator: a table of small named mutations with
+// weights (add a syscall, move a preemption, swap two decisions, ...) and a
+// crossover that splices tasks and decision runs. Deterministic for a seed;
+// every result is a valid schedule within the size asked for.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "vmcore/schedule/schedule.pb.h"
+#include "vmcore/sim/strategy.h"
+
+namespace faultline {
+
+struct MutatorLimits {
+  uint32_t tasks = 6;
+  uint32_t syscalls_per_task = 12;
+  uint32_t decisions = 48;
+  uint32_t faults = 4;
+};
+
+class ScheduleMutator {
+ public:
+  explicit ScheduleMutator(uint64_t seed, MutatorLimits limits = {});
+
+  // Every output runs on this kernel (a pinned fuzzing campaign).
+  void pin_kernel(std::optional<Kernel> kernel) { kernel_ = std::move(kernel); }
+  void reseed(uint64_t seed) { rng_.seed(seed); }
+
+  // Mutates s in place; returns the name of the mutation applied ("" if none
+  // applied). The result is valid and serializes to at most max_size bytes.
+  std::string mutate(Schedule& s, size_t max_size);
+  // A child of a and b: tasks and a run of decisions from b spliced into a.
+  Schedule crossover(const Schedule& a, const Schedule& b, size_t max_size);
+
+  // The libFuzzer/AFL++ glue: binary in, binary out (at most max_size bytes).
+  // Input that does not parse is replaced by a small valid schedule.
+  size_t mutate_bytes(uint8_t* data, size_t size, size_t max_size);
+  size_t crossover_bytes(const uint8_t* a, size_t a_size, const uint8_t* b, size_t b_size, uint8_t* out,
+                         size_t max_size);
+
+  // The names of the mutations, for tests and statistics.
+  static std::span<const char* const> mutation_names();
+
+ private:
+  void normalize(Schedule& s) const;
+  bool fits(const Schedule& s, size_t max_size) const;
+  void shrink_to(Schedule& s, size_t max_size);
+
+  sim::SplitMix64 rng_;
+  MutatorLimits limits_;
+  std::optional<Kernel> kernel_;
+};
+
+}  // namespace faultline
