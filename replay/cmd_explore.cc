@@ -43,12 +43,6 @@ struct Found {
   uint64_t count = 0;
 };
 
-std::string file_name_for(const std::string& signature) {
-  std::string name;
-  for (char c : signature) name += (isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
-  return name.substr(0, 120) + ".txtpb";
-}
-
 using Clock = std::chrono::steady_clock;
 
 int explore(const ExploreArgs& args) {
@@ -129,7 +123,7 @@ int explore(const ExploreArgs& args) {
       ++it->second.count;
       if (fresh && !args.out.empty()) {
         const Schedule recorded = recorded_schedule(scenario, out, *cfg, recorder);
-        it->second.path = (std::filesystem::path(args.out) / file_name_for(out.signature)).string();
+        it->second.path = (std::filesystem::path(args.out) / signature_file_name(out.signature)).string();
         std::string error;
         if (!save_schedule_file(it->second.path, recorded, &error)) {
           error_line(error);

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   add_trace(app, exit_code);
   add_kernels(app, exit_code);
   add_corpus(app, exit_code);
+  add_triage(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

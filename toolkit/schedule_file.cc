@@ -50,6 +50,12 @@ ScheduleFormat format_for_path(const std::filesystem::path& path) {
   return ext == ".txtpb" || ext == ".textproto" || ext == ".txt" ? ScheduleFormat::Text : ScheduleFormat::Binary;
 }
 
+std::string signature_file_name(const std::string& signature) {
+  std::string name;
+  for (char c : signature) name += (isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
+  return name.substr(0, 120) + ".txtpb";
+}
+
 bool write_file_atomic(const std::filesystem::path& path, std::string_view data, std::string* error) {
   const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   const auto tmp = dir / fmt::format(".{}.tmp.{}", path.filename().string(), getpid());

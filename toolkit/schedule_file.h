@@ -22,6 +22,10 @@ LoadedSchedule load_schedule_file(const std::filesystem::path& path);
 // .txtpb (and .textproto, .txt) is text; anything else binary.
 ScheduleFormat format_for_path(const std::filesystem::path& path);
 
+// A file name for a failure signature: "dangling-mapping:do_no_page" ->
+// "dangling-mapping_do_no_page.txtpb".
+std::string signature_file_name(const std::string& signature);
+
 bool write_file_atomic(const std::filesystem::path& path, std::string_view data, std::string* error);
 bool save_schedule_file(const std::filesystem::path& path, const Schedule& s, std::string* error,
                         ScheduleFormat format = ScheduleFormat::Auto);

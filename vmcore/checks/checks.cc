@@ -105,13 +105,15 @@ void end_truncate(Checks& c, const ChangeWindow& w, bool shrank) {
   }
 }
 
+void on_page_cached(Checks& c, uint32_t file, pgoff_t index) {
+  if (index.v < kMaxFilePages) c.cached_at[file][index.v] = now();
+}
+
 void forget_pages_cached_during(Checks& c, const ChangeWindow& w) {
   if (!w.active) return;
   FileOracle& o = c.files[w.file];
-  const address_space* mapping = c.kernel->inodes[w.file].i_mapping;
   for (loff_t i = w.start; i < w.end; ++i) {
-    const page* p = mapping->page_tree.slots[uint64_t(i) >> PAGE_SHIFT];
-    if (p && p->cached_step > w.begin_step) {
+    if (c.cached_at[w.file][uint64_t(i) >> PAGE_SHIFT] > w.begin_step) {
       o.determinate[i] = false;
       o.last_how[i] = "an O_DIRECT write racing the page cache";
     }

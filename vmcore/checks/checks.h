@@ -39,6 +39,8 @@ struct Checks {
   mm::Kernel* kernel = nullptr;
   std::array<FileOracle, mm::kMaxFiles> files{};
   std::array<uint32_t, mm::kMaxFiles> truncates_in_flight{};
+  // When a page last entered the page cache, per file and index (step).
+  std::array<std::array<uint32_t, mm::kMaxFilePages>, mm::kMaxFiles> cached_at{};
   uint64_t checked_gen = 0;
 };
 
@@ -74,9 +76,13 @@ void end_change(Checks& c, const ChangeWindow& w, const uint8_t* bytes, mm::loff
 // (bytes stored beyond EOF through a mapping come back, as on Linux).
 void end_truncate(Checks& c, const ChangeWindow& w, bool shrank);
 
-// O_DIRECT writes do not keep the page cache coherent with pages brought in
-// while they run ("if this invalidation fails, tough, the write still worked",
-// 2.6.24 generic_file_direct_IO): such pages may hold the old data.
+// A page entered the page cache.
+void on_page_cached(Checks& c, uint32_t file, mm::pgoff_t index);
+
+// O_DIRECT writes are not coherent with pages brought into the cache while
+// they run: such a page may keep the old data ("if this invalidation fails,
+// tough, the write still worked", 2.6.24) or be written back over the new
+// data on disk. Those bytes become indeterminate.
 void forget_pages_cached_during(Checks& c, const ChangeWindow& w);
 
 std::optional<Finding> check_read(Checks& c, uint32_t file, mm::loff_t offset, const uint8_t* data,

@@ -147,28 +147,6 @@ int64_t sys_ftruncate(const Op& op) {
   return ret;
 }
 
-int64_t sys_madvise_op(const Op& op) {
-  // A hole punch changes the files behind the shared mappings it covers.
-  checks::ChangeWindow windows[kMaxVmas];
-  int nwin = 0;
-  if (op.advice == MADV_REMOVE) {
-    for (vm_area_struct& v : current().mm->vmas) {
-      if (!v.in_use || !(v.vm_flags & VM_SHARED) || v.vm_end <= op.addr || v.vm_start >= op.addr + op.len) continue;
-      const unsigned long s = std::max<unsigned long>(v.vm_start, op.addr);
-      const unsigned long e = std::min<unsigned long>(v.vm_end, op.addr + op.len);
-      const loff_t fs = page_offset(v.vm_pgoff) + loff_t(s - v.vm_start);
-      const loff_t fe = page_offset(v.vm_pgoff) + loff_t(e - v.vm_start);
-      if (fs < kMaxFileBytes)
-        windows[nwin++] = checks::begin_change(the_checks(), v.vm_file->i_ino, fs, std::min(fe, kMaxFileBytes));
-    }
-  }
-  const long ret = sys_madvise(op.addr, op.len, op.advice);
-  for (int i = 0; i < nwin; ++i)
-    checks::end_change(the_checks(), windows[i], nullptr, ret == 0 ? windows[i].end - windows[i].start : 0,
-                       "hole punch");
-  return ret;
-}
-
 }  // namespace
 
 void do_syscall(const Op& op, OpOutput* out) {
@@ -215,7 +193,7 @@ void do_syscall(const Op& op, OpOutput* out) {
     case OpKind::Revalidate:
       ret = file_of(op)->kind == FileKind::Shmem ? -EINVAL : nfs_revalidate_mapping(file_of(op));
       break;
-    case OpKind::Madvise: ret = sys_madvise_op(op); break;
+    case OpKind::Madvise: ret = sys_madvise(op.addr, op.len, op.advice); break;
     case OpKind::Fadvise: ret = sys_fadvise64_64(file_of(op), loff_t(op.offset), loff_t(op.len)); break;
     case OpKind::Fsync: {
       KFUNC("do_fsync");

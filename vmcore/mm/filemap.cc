@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "vmcore/checks/checks.h"
 #include "vmcore/kernel/oops.h"
 #include "vmcore/mm/locking.h"
 #include "vmcore/mm/mm.h"
@@ -110,7 +111,7 @@ int add_to_page_cache(page* p, address_space* mapping, pgoff_t offset) {
     p->locked.set_locked_private();
     p->mapping = mapping;
     p->index = offset;
-    p->cached_step = sim().steps();
+    checks::on_page_cached(*kernel().checks, mapping->id, offset);
     ++mapping->nrpages;
     state_changed();
     error = 0;

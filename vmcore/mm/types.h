@@ -74,7 +74,6 @@ struct page {
   uint8_t data[PAGE_SIZE] = {};
   uint32_t next_free = 0;        // free-list link (model)
   bool in_free_list = false;
-  uint32_t cached_step = 0;      // when it entered the page cache (for the checkers)
 };
 
 // The radix tree, shrunk to an array indexed by pgoff.

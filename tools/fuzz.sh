@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `make fuzz`: fuzz one kernel preset from corpus/seeds/ for a bounded time with
+# libFuzzer (fork mode: it keeps going after a crash), then triage what it
+# found: one entry per signature, known ones set apart, new ones minimized,
+# each with the command that replays it.
+#
+#   FUZZ_SECONDS=60 FUZZ_KERNEL=v2.6.20 FUZZ_JOBS=<cores> FUZZ_OUT=out/fuzz make fuzz
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD=${BUILD:-build}
+SECONDS_BUDGET=${FUZZ_SECONDS:-60}
+KERNEL=${FUZZ_KERNEL:-v2.6.20}
+JOBS=${FUZZ_JOBS:-$(nproc)}
+OUT=${FUZZ_OUT:-out/fuzz/$KERNEL}
+FAULTLINE=$BUILD/bin/faultline
+
+mkdir -p "$OUT/corpus" "$OUT/crashes"
+"$FAULTLINE" corpus convert corpus/seeds "$OUT/seeds" --to binary > /dev/null
+
+echo "== fuzzing $KERNEL for ${SECONDS_BUDGET}s with $JOBS jobs (corpus: $OUT/corpus, log: $OUT/libfuzzer.log)"
+FAULTLINE_KERNEL=$KERNEL "$BUILD/bin/fuzz_schedule" -fork="$JOBS" -ignore_crashes=1 \
+  -max_total_time="$SECONDS_BUDGET" -artifact_prefix="$OUT/crashes/" \
+  "$OUT/corpus" "$OUT/seeds" > "$OUT/libfuzzer.log" 2>&1 || true
+grep -E "^#[0-9]+: cov:|INFO: fuzzed for|exec/s" "$OUT/libfuzzer.log" | tail -n 2 || true
+
+crashes=$(find "$OUT/crashes" -type f -name 'crash-*' | wc -l)
+echo "== $crashes crash inputs; triage (new findings are minimized into $OUT/findings)"
+if [ "$crashes" -gt 0 ]; then
+  "$FAULTLINE" triage "$OUT/crashes" --kernel "$KERNEL" --out "$OUT/findings" || true
+fi
