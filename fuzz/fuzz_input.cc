@@ -68,7 +68,8 @@ int run_input(const uint8_t* data, size_t size, FeatureSink sink) {
   const Config& c = config();
   if (size > kMaxScheduleBytes || !s.ParseFromArray(data, int(size))) return -1;
   sim::ReplayStrategy strategy(schedule_decisions(s), s.seed());
-  const Outcome out = runner.run(s, strategy, RunOptions{.kernel = c.kernel, .keep_results = false});
+  const Outcome out =
+      runner.run(s, strategy, RunOptions{.kernel = c.kernel, .keep_results = false, .trace_hash = false});
   if (out.kind == OutcomeKind::InvalidSchedule) return -1;
   if (sink && c.interleaving_coverage) coverage.collect(runner.events(), sink);
   if (out.kind == OutcomeKind::Ok || ignored(c, out.signature)) return 0;

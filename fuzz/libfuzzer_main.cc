@@ -10,7 +10,7 @@ namespace {
 // Interleaving coverage, read by libFuzzer after every run as extra counters.
 // A feature counts once per run: counting repetitions would turn every small
 // change in how often a conflict recurs into "new coverage" and flood the corpus.
-constexpr size_t kCounters = 1 << 16;
+constexpr size_t kCounters = 1 << 14;
 __attribute__((used, section("__libfuzzer_extra_counters"))) uint8_t g_counters[kCounters];
 
 void count_feature(uint32_t feature) { g_counters[feature % kCounters] = 1; }

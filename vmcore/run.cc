@@ -264,7 +264,8 @@ Outcome Runner::run(const Schedule& s, sim::Strategy& strategy, const RunOptions
                                             std::pmr::new_delete_resource());
   std::pmr::polymorphic_allocator<std::byte> alloc(&arena);
   auto* k = alloc.new_object<mm::Kernel>();
-  auto* c = alloc.new_object<checks::Checks>();
+  // Default-initialised, not zeroed: init_oracle fills what the run uses.
+  auto* c = new (alloc.allocate_object<checks::Checks>()) checks::Checks;
   struct Cleanup {
     std::pmr::polymorphic_allocator<std::byte>& alloc;
     mm::Kernel* k;
@@ -339,7 +340,7 @@ Outcome Runner::run(const Schedule& s, sim::Strategy& strategy, const RunOptions
       out.signature = f->signature;
     }
   }
-  out.trace_hash = sim.trace_hash();
+  if (options.trace_hash) out.trace_hash = sim.trace_hash();
   out.steps = sim.steps();
   out.decisions = sim.decisions();
   if (options.keep_trace) out.trace = sim.events();

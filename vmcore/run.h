@@ -47,6 +47,7 @@ struct RunOptions {
   std::optional<mm::KernelConfig> kernel;  // overrides the schedule's kernel
   bool keep_trace = false;
   bool keep_results = true;
+  bool trace_hash = true;  // fuzzing does not need it
 };
 
 // The kernel a schedule asks for (preset plus switches), or an error message.

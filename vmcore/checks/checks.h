@@ -26,18 +26,19 @@ struct Finding {
 
 // What is known of one file's bytes: the value the last completed change
 // left, or "indeterminate" where racing or partial changes leave it open.
+// Left uninitialised until init_oracle: only the schedule's files are used.
 struct FileOracle {
-  std::array<uint8_t, mm::kMaxFileBytes> value{};
-  std::array<bool, mm::kMaxFileBytes> determinate{};
-  std::array<uint32_t, mm::kMaxFileBytes> last_change{};  // step
-  std::array<uint8_t, mm::kMaxFileBytes> inflight{};     // changes in progress
-  std::array<sim::TaskId, mm::kMaxFileBytes> last_writer{};
-  std::array<const char*, mm::kMaxFileBytes> last_how{};
+  std::array<uint8_t, mm::kMaxFileBytes> value;
+  std::array<bool, mm::kMaxFileBytes> determinate;
+  std::array<uint32_t, mm::kMaxFileBytes> last_change;  // step
+  std::array<uint8_t, mm::kMaxFileBytes> inflight;     // changes in progress
+  std::array<sim::TaskId, mm::kMaxFileBytes> last_writer;
+  std::array<const char*, mm::kMaxFileBytes> last_how;
 };
 
 struct Checks {
   mm::Kernel* kernel = nullptr;
-  std::array<FileOracle, mm::kMaxFiles> files{};
+  std::array<FileOracle, mm::kMaxFiles> files;
   std::array<uint32_t, mm::kMaxFiles> truncates_in_flight{};
   // When a page last entered the page cache, per file and index (step).
   std::array<std::array<uint32_t, mm::kMaxFilePages>, mm::kMaxFiles> cached_at{};

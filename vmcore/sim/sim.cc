@@ -58,7 +58,6 @@ void Sim::reset(Strategy& strategy, const RunLimits& limits) {
   hook_arg_ = nullptr;
   in_hook_ = false;
   step_ = 0;
-  hash_ = kTraceHashSeed;
   events_.clear();
   decisions_.clear();
   stop_ = Stop{};
@@ -145,9 +144,12 @@ const Stop& Sim::run() {
   return stop_;
 }
 
-void Sim::record(const Event& e) {
-  hash_ = hash_event(hash_, e);
-  events_.push_back(e);
+void Sim::record(const Event& e) { events_.push_back(e); }
+
+uint64_t Sim::trace_hash() const {
+  uint64_t h = kTraceHashSeed;
+  for (const Event& e : events_) h = hash_event(h, e);
+  return h;
 }
 
 void Sim::point(Label label, Obj obj, Access access, EventKind kind, int64_t arg) {

@@ -147,7 +147,8 @@ class Sim {
   // --- results ------------------------------------------------------------
   const Stop& stop() const { return stop_; }
   uint32_t steps() const { return step_; }
-  uint64_t trace_hash() const { return hash_; }
+  // The 64-bit hash of the run's events (computed on first use).
+  uint64_t trace_hash() const;
   const std::vector<Event>& events() const { return events_; }
   const std::vector<RecordedDecision>& decisions() const { return decisions_; }
   // The label of the point where a task is blocked, for reports.
@@ -204,7 +205,6 @@ class Sim {
   bool in_hook_ = false;
 
   uint32_t step_ = 0;
-  uint64_t hash_ = kTraceHashSeed;
   std::vector<Event> events_;
   std::vector<RecordedDecision> decisions_;
   Stop stop_;
