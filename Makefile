@@ -30,9 +30,17 @@ configure: deps
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
+	cmake --build $(BUILD) -j $(JOBS) --target fuzz_schedule_afl_target
 
+# Everything, then the unit and CLI tests again under AddressSanitizer and
+# UndefinedBehaviorSanitizer (fibers included).
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	@[ -f $(BUILD)/asan/build.ninja ] || cmake -S . -B $(BUILD)/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DFAULTLINE_SANITIZE=address,undefined \
+	  -DFAULTLINE_BUILD_BENCH=OFF -DFAULTLINE_BUILD_FUZZERS=OFF
+	cmake --build $(BUILD)/asan -j $(JOBS) --target faultline_tests
+	$(BUILD)/asan/bin/faultline_tests --gtest_filter=-Fuzzing.*
 
 bench: build
 	$(BUILD)/bin/sim_bench

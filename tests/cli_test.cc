@@ -1,7 +1,6 @@
 // The faultline command end to end: exit codes, messages, and the acceptance
 // scenarios of replay, explore (pct, dfs), minimize and trace.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -18,38 +17,11 @@ namespace {
 namespace fs = std::filesystem;
 using testing::source_dir;
 
-struct Result {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
+using testing::CommandResult;
+using testing::faultline_cmd;
 
-Result faultline_cmd(const std::string& args) {
-  const std::string cmd = std::string(FAULTLINE_BIN_DIR) + "/faultline " + args + " 2>&1";
-  Result r{-1, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) r.output.append(buf, n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-class Cli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("faultline_cli_" + std::to_string(getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  std::string source(const std::string& rel) const { return (source_dir() / rel).string(); }
-  void write(const std::string& name, const std::string& data) {
-    std::ofstream(dir_ / name, std::ios::binary) << data;
-  }
-  fs::path dir_;
-};
+using Cli = testing::TempDirTest;
+using Result = CommandResult;
 
 TEST_F(Cli, TheRaceReplaysToOneHash1000TimesAndRunsCleanOnSeed) {
   const std::string race = source("corpus/regressions/fault_vs_invalidate.txtpb");

@@ -2,6 +2,10 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <filesystem>
 #include <fstream>
@@ -41,5 +45,44 @@ inline Outcome replay_on(const Schedule& s, std::string_view preset) {
   o.kernel = mm::preset_config(preset);
   return replay(s, o);
 }
+
+// A shell command's exit code and output (stdout and stderr together).
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+inline CommandResult run_command(const std::string& command) {
+  CommandResult r;
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) r.output.append(buf, n);
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+  return r;
+}
+
+inline std::string bin(const std::string& name) { return std::string(FAULTLINE_BIN_DIR) + "/" + name; }
+
+inline CommandResult faultline_cmd(const std::string& args) { return run_command(bin("faultline") + " " + args); }
+
+// A fresh temporary directory per test.
+class TempDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("faultline_test_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string source(const std::string& rel) const { return (source_dir() / rel).string(); }
+  void write(const std::string& name, const std::string& data) {
+    std::ofstream(dir_ / name, std::ios::binary) << data;
+  }
+  std::filesystem::path dir_;
+};
 
 }  // namespace faultline::testing

@@ -1,0 +1,151 @@
+// The fuzzing pieces end to end: the libFuzzer target's crash handling and
+// kernel pinning, -minimize_crash, the corpus tools, and (when built) the
+// AFL++ target and custom mutator.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/test_util.h"
+
+namespace faultline {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::bin;
+using testing::faultline_cmd;
+using testing::run_command;
+
+class Fuzzing : public testing::TempDirTest {
+ protected:
+  // The race of model.md section 3 as a binary libFuzzer input.
+  std::string race_binary() {
+    const std::string out = path("race.pb");
+    EXPECT_EQ(faultline_cmd("corpus convert " + source("corpus/regressions/fault_vs_invalidate.txtpb") + " " + out)
+                  .exit_code,
+              0);
+    return out;
+  }
+};
+
+TEST_F(Fuzzing, LibFuzzerTargetReportsDedupTokenAndAborts) {
+  const auto r = run_command(bin("fuzz_schedule") + " " + race_binary());
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("==faultline== Violation dangling-mapping:invalidate_complete_page2 on v2.6.20"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("DEDUP_TOKEN: dangling-mapping:invalidate_complete_page2"), std::string::npos);
+  EXPECT_NE(r.output.find("deadly signal"), std::string::npos);  // abort() reached libFuzzer
+}
+
+TEST_F(Fuzzing, PinnedKernelOverridesTheInput) {
+  const std::string race = race_binary();
+  EXPECT_EQ(run_command("FAULTLINE_KERNEL=seed " + bin("fuzz_schedule") + " " + race).exit_code, 0);
+  const auto r = run_command("FAULTLINE_KERNEL=bogus " + bin("fuzz_schedule") + " " + race);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("unknown kernel preset \"bogus\""), std::string::npos);
+  EXPECT_EQ(run_command("FAULTLINE_IGNORE=dangling-mapping " + bin("fuzz_schedule") + " " + race).exit_code, 0);
+  EXPECT_EQ(run_command("FAULTLINE_ONLY=deadlock " + bin("fuzz_schedule") + " " + race).exit_code, 0);
+}
+
+TEST_F(Fuzzing, InputsThatDoNotParseAreRejectedNotCrashes) {
+  write("garbage", std::string("\xff\xfe\x01\x02garbage", 11));
+  write("invalid.pb", std::string("\x2a\x02\x08\x07", 4));  // tasks { process: 7 } with no processes
+  for (const char* f : {"garbage", "invalid.pb"}) {
+    const auto r = run_command(bin("fuzz_schedule") + " " + path(f));
+    EXPECT_EQ(r.exit_code, 0) << f << r.output;
+  }
+}
+
+TEST_F(Fuzzing, MinimizeCrashStaysOnTheSameBug) {
+  const auto r = run_command(bin("fuzz_schedule") + " -minimize_crash=1 -runs=300 -exact_artifact_path=" +
+                             path("minimized") + " " + race_binary());
+  ASSERT_TRUE(fs::exists(path("minimized"))) << r.output;
+  const auto again = faultline_cmd("replay " + path("minimized"));
+  EXPECT_NE(again.output.find("dangling-mapping"), std::string::npos) << again.output;
+}
+
+TEST_F(Fuzzing, CorpusConvertCheckStatsAndMergeWithoutTouchingInputs) {
+  // convert: text -> binary -> text keeps the schedule.
+  ASSERT_EQ(faultline_cmd("corpus convert " + source("corpus/seeds") + " " + path("bin")).exit_code, 0);
+  ASSERT_EQ(faultline_cmd("corpus convert " + path("bin") + " " + path("text") + " --to text").exit_code, 0);
+  const auto a = faultline_cmd("corpus stats " + source("corpus/seeds"));
+  const auto b = faultline_cmd("corpus stats " + path("bin"));
+  EXPECT_EQ(a.output.substr(a.output.find("interleaving features"), 26),
+            b.output.substr(b.output.find("interleaving features"), 26));
+  EXPECT_EQ(a.output.substr(a.output.find("kernels")), b.output.substr(b.output.find("kernels")));
+  // check: every seed replays; a corrupt file is reported and fails the check.
+  EXPECT_EQ(faultline_cmd("corpus check " + path("bin")).exit_code, 0);
+  fs::create_directories(path("mixed"));
+  fs::copy_file(path("bin/fault_vs_odirect.pb"), path("mixed/good.pb"));
+  std::ofstream(path("mixed/bad.pb"), std::ios::binary) << std::string("\xff\xff\xff\xff", 4);
+  const auto check = faultline_cmd("corpus check " + path("mixed"));
+  EXPECT_EQ(check.exit_code, 1);
+  EXPECT_NE(check.output.find("FAIL " + path("mixed/bad.pb")), std::string::npos) << check.output;
+  // merge: two copies of a corpus (one text, one binary, as libFuzzer and
+  // AFL++ would leave them) give one deduplicated corpus; inputs untouched.
+  fs::create_directories(path("afl/default/queue"));
+  for (const auto& e : fs::directory_iterator(path("bin")))
+    fs::copy_file(e.path(), path("afl/default/queue/id:" + e.path().stem().string()));
+  std::ofstream(path("afl/default/fuzzer_stats")) << "not a schedule\n";
+  const auto before = fs::last_write_time(path("bin/fault_vs_odirect.pb"));
+  const auto merged = faultline_cmd("corpus merge " + path("merged") + " " + path("text") + " " + path("afl"));
+  ASSERT_EQ(merged.exit_code, 0) << merged.output;
+  size_t kept = 0;
+  for (const auto& e : fs::directory_iterator(path("merged"))) kept += e.is_regular_file();
+  EXPECT_GT(kept, 0u);
+  EXPECT_LE(kept, 13u);  // 26 inputs, each seed twice: the copies add nothing
+  EXPECT_EQ(fs::last_write_time(path("bin/fault_vs_odirect.pb")), before);
+  EXPECT_TRUE(fs::exists(path("afl/default/fuzzer_stats")));
+  // Merging again adds nothing new.
+  const auto again = faultline_cmd("corpus merge " + path("merged") + " " + path("merged"));
+  EXPECT_NE(again.output.find("kept in"), std::string::npos);
+  size_t kept2 = 0;
+  for (const auto& e : fs::directory_iterator(path("merged"))) kept2 += e.is_regular_file();
+  EXPECT_EQ(kept2, kept);
+}
+
+// The AFL++ custom mutator library, loaded as afl-fuzz loads it (in a
+// process of its own: this one already registered the schedule's descriptors).
+TEST_F(Fuzzing, AflCustomMutatorLibraryProducesValidSchedules) {
+  ASSERT_EQ(faultline_cmd("corpus convert " + source("corpus/seeds/fault_vs_odirect.txtpb") + " " + path("a.pb")).exit_code, 0);
+  ASSERT_EQ(faultline_cmd("corpus convert " + source("corpus/seeds/fault_vs_truncate.txtpb") + " " + path("b.pb")).exit_code, 0);
+  fs::create_directories(path("mutants"));
+  const auto r = run_command(bin("afl_mutator_host") + " " + FAULTLINE_LIB_DIR + "/libfaultline_afl_mutator.so " +
+                             path("a.pb") + " " + path("b.pb") + " 200 " + path("mutants"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  size_t n = 0;
+  for (const auto& e : fs::directory_iterator(path("mutants"))) {
+    const std::string data = testing::read_file(e.path());
+    Schedule s;
+    ASSERT_TRUE(s.ParseFromString(data)) << e.path();
+    ASSERT_FALSE(validate_schedule(s)) << e.path();
+    ++n;
+  }
+  EXPECT_EQ(n, 200u);
+}
+
+// Needs the AFL++ build (fixture: cmake --build build --target fuzz_schedule_afl_target).
+TEST_F(Fuzzing, AflTargetReportsTheRaceAndRunsUnderAflFuzz) {
+  if (!fs::exists(bin("fuzz_schedule_afl"))) GTEST_SKIP() << "fuzz_schedule_afl was not built";
+  const std::string race = race_binary();
+  const auto r = run_command(bin("fuzz_schedule_afl") + " < " + race);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("DEDUP_TOKEN: dangling-mapping:invalidate_complete_page2"), std::string::npos) << r.output;
+  // A short afl-fuzz run with the custom mutator finds the race from the seeds.
+  ASSERT_EQ(faultline_cmd("corpus convert " + source("corpus/seeds") + " " + path("in")).exit_code, 0);
+  const auto afl = run_command(
+      "AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_BENCH_UNTIL_CRASH=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 "
+      "AFL_CUSTOM_MUTATOR_LIBRARY=" + std::string(FAULTLINE_LIB_DIR) + "/libfaultline_afl_mutator.so "
+      "AFL_CUSTOM_MUTATOR_ONLY=1 AFL_DISABLE_TRIM=1 FAULTLINE_KERNEL=v2.6.20 FAULTLINE_ONLY=dangling-mapping "
+      "timeout 200 afl-fuzz -s 1 -V 120 -i " + path("in") + " -o " + path("out") + " -- " + bin("fuzz_schedule_afl"));
+  size_t crashes = 0;
+  for (const auto& e : fs::directory_iterator(path("out/default/crashes")))
+    if (e.path().filename().string().rfind("id:", 0) == 0) ++crashes;
+  ASSERT_GT(crashes, 0u) << afl.output.substr(afl.output.size() > 2000 ? afl.output.size() - 2000 : 0);
+  const auto triage = faultline_cmd("triage " + path("out/default/crashes") + " --kernel v2.6.20");
+  EXPECT_NE(triage.output.find("dangling-mapping"), std::string::npos) << triage.output;
+}
+
+}  // namespace
+}  // namespace faultline

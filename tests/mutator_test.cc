@@ -1,0 +1,168 @@
+// The structure-aware mutator and interleaving coverage.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <vector>
+
+#include "tests/test_util.h"
+#include "toolkit/coverage.h"
+#include "toolkit/mutator.h"
+#include "vmcore/sim/random_strategy.h"
+
+namespace faultline {
+namespace {
+
+using testing::schedule_from_file;
+using testing::source_dir;
+
+std::vector<Schedule> seeds() {
+  std::vector<Schedule> out;
+  for (const auto& entry : std::filesystem::directory_iterator(source_dir() / "corpus/seeds"))
+    out.push_back(schedule_from_file(entry.path()));
+  std::sort(out.begin(), out.end(), [](const Schedule& a, const Schedule& b) { return to_binary(a) < to_binary(b); });
+  return out;
+}
+
+TEST(Mutator, SameSeedSameMutants) {
+  const Schedule base = seeds()[0];
+  auto run = [&](uint64_t seed) {
+    ScheduleMutator m(seed);
+    Schedule s = base;
+    std::string trail;
+    for (int i = 0; i < 200; ++i) {
+      trail += m.mutate(s, 4096) + ",";
+      trail += to_binary(s);
+    }
+    return trail;
+  };
+  EXPECT_EQ(run(42), run(42));
+  EXPECT_NE(run(42), run(43));
+}
+
+TEST(Mutator, EveryMutantIsAValidScheduleWithinBounds) {
+  const MutatorLimits limits;
+  std::map<std::string, int> applied;
+  for (const Schedule& seed : seeds()) {
+    ScheduleMutator m(7);
+    Schedule s = seed;
+    for (int i = 0; i < 300; ++i) {
+      ++applied[m.mutate(s, 4096)];
+      ASSERT_FALSE(validate_schedule(s)) << *validate_schedule(s) << "\n" << to_text(s);
+      ASSERT_LE(s.ByteSizeLong(), 4096u);
+      ASSERT_LE(uint32_t(s.tasks_size()), std::max<uint32_t>(limits.tasks, uint32_t(seed.tasks_size())));
+      ASSERT_LE(uint32_t(s.decisions_size()), limits.decisions);
+      for (const Task& t : s.tasks()) ASSERT_LE(uint32_t(t.syscalls_size()), limits.syscalls_per_task + 1);
+    }
+  }
+  // Every mutation in the table gets used.
+  for (const char* name : ScheduleMutator::mutation_names()) EXPECT_GT(applied[name], 0) << name;
+}
+
+TEST(Mutator, ShrinksToTheMaximumSizeAskedFor) {
+  Schedule big = seeds()[0];
+  ScheduleMutator m(1);
+  for (int i = 0; i < 400; ++i) m.mutate(big, 1 << 16);
+  ASSERT_GT(big.ByteSizeLong(), 200u);
+  for (size_t max : {200u, 100u, 40u}) {
+    Schedule s = big;
+    m.mutate(s, max);
+    EXPECT_LE(s.ByteSizeLong(), max);
+    EXPECT_FALSE(validate_schedule(s));
+  }
+}
+
+TEST(Mutator, BytesThatDoNotParseBecomeAValidSchedule) {
+  ScheduleMutator m(3);
+  std::vector<uint8_t> buf(4096, 0xff);
+  const size_t n = m.mutate_bytes(buf.data(), 17, buf.size());
+  Schedule s;
+  ASSERT_TRUE(s.ParseFromArray(buf.data(), int(n)));
+  EXPECT_FALSE(validate_schedule(s));
+  EXPECT_GT(s.tasks_size(), 0);
+}
+
+TEST(Mutator, PinnedKernelIsWrittenIntoEveryMutant) {
+  ScheduleMutator m(5);
+  Kernel k;
+  k.set_preset("v2.6.26");
+  m.pin_kernel(k);
+  Schedule s = seeds()[1];
+  for (int i = 0; i < 50; ++i) {
+    m.mutate(s, 4096);
+    EXPECT_EQ(s.kernel().preset(), "v2.6.26");
+  }
+}
+
+TEST(Mutator, CrossoverSplicesTasksAndDecisions) {
+  const auto all = seeds();
+  ScheduleMutator m(9);
+  int spliced = 0;
+  for (size_t i = 0; i + 1 < all.size(); ++i) {
+    Schedule b = all[i + 1];
+    Decision* d = b.add_decisions();
+    d->set_step(5);
+    d->set_task(1);
+    const Schedule child = m.crossover(all[i], b, 4096);
+    EXPECT_FALSE(validate_schedule(child));
+    spliced += child.decisions_size() > all[i].decisions_size() || child.tasks_size() != all[i].tasks_size() ||
+               to_binary(child) != to_binary(all[i]);
+  }
+  EXPECT_GT(spliced, int(all.size()) / 2);
+}
+
+std::set<uint32_t> features_of(const Schedule& s) {
+  Runner runner;
+  sim::ReplayStrategy strategy(schedule_decisions(s), 0);
+  runner.run(s, strategy);
+  InterleavingCoverage coverage;
+  std::set<uint32_t> out;
+  coverage.collect(runner.events(), [&](uint32_t f) { out.insert(f); });
+  return out;
+}
+
+TEST(InterleavingCoverage, AChangeOfInterleavingAloneChangesTheFeatures) {
+  // Same tasks and syscalls, two interleavings: code coverage barely differs,
+  // interleaving coverage does.
+  Schedule a = schedule_from_file(source_dir() / "corpus/regressions/fault_vs_invalidate.txtpb");
+  Schedule b = a;
+  b.clear_decisions();
+  const auto fa = features_of(a), fb = features_of(b);
+  EXPECT_FALSE(fa.empty());
+  std::vector<uint32_t> only_a;
+  std::set_difference(fa.begin(), fa.end(), fb.begin(), fb.end(), std::back_inserter(only_a));
+  EXPECT_FALSE(only_a.empty());
+  EXPECT_EQ(features_of(a), fa);  // and it is deterministic
+}
+
+TEST(InterleavingCoverage, ConflictsNeedTwoTasksAndAWrite) {
+  using sim::Access;
+  using sim::Event;
+  using sim::EventKind;
+  const sim::Obj obj{sim::ObjKind::ISize, 0, 0};
+  auto ev = [&](sim::TaskId t, Access a) {
+    Event e;
+    e.task = t;
+    e.kind = EventKind::Point;
+    e.access = a;
+    e.obj = obj;
+    return e;
+  };
+  InterleavingCoverage coverage;
+  auto conflicts = [&](std::vector<Event> events) {
+    int n = 0;
+    coverage.collect(events, [&](uint32_t f) {
+      n += f == feature_hash(FeatureKind::Conflict, 0, (uint64_t(Access::Write) << 8) | uint64_t(Access::Read)) ||
+           f == feature_hash(FeatureKind::Conflict, 0, (uint64_t(Access::Read) << 8) | uint64_t(Access::Write)) ||
+           f == feature_hash(FeatureKind::Conflict, 0, (uint64_t(Access::Write) << 8) | uint64_t(Access::Write));
+    });
+    return n;
+  };
+  EXPECT_EQ(conflicts({ev(0, Access::Read), ev(1, Access::Read)}), 0);
+  EXPECT_EQ(conflicts({ev(0, Access::Write), ev(0, Access::Read)}), 0);
+  EXPECT_EQ(conflicts({ev(0, Access::Write), ev(1, Access::Read)}), 1);
+  EXPECT_EQ(conflicts({ev(0, Access::Read), ev(1, Access::Write)}), 1);
+}
+
+}  // namespace
+}  // namespace faultline
