@@ -20,7 +20,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 [ -f "$OUT/fuzz_schedule.dict" ] || fail "no .dict"
 n=$(unzip -l "$OUT/fuzz_schedule_seed_corpus.zip" | grep -c '\.pb$' || true)
 [ "$n" -ge 10 ] || fail "seed corpus has $n schedules"
-nm -C "$OUT/fuzz_schedule" | grep -q __asan_init || fail "fuzz_schedule is not built with AddressSanitizer"
+nm "$OUT/fuzz_schedule" > "$TMP/symbols"
+grep -q __asan_init "$TMP/symbols" || fail "fuzz_schedule is not built with AddressSanitizer"
 # The target runs its seed corpus clean on v2.6.26 and finds the race on v2.6.20.
 mkdir -p "$TMP/seeds" && unzip -q "$OUT/fuzz_schedule_seed_corpus.zip" -d "$TMP/seeds"
 FAULTLINE_KERNEL=v2.6.26 "$OUT/fuzz_schedule" -runs=0 "$TMP/seeds" > "$TMP/run.log" 2>&1 || { tail -20 "$TMP/run.log"; fail "seed corpus does not run clean on v2.6.26"; }

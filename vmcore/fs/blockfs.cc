@@ -123,15 +123,12 @@ const address_space_operations blockfs_aops = {
     .direct_IO = blockfs_direct_IO,
 };
 
-const address_space_operations blockfs_nfs_aops = {
-    .readpage = blockfs_readpage,
-    .writepage = blockfs_writepage,
-    .prepare_write = blockfs_prepare_write,
-    .commit_write = blockfs_commit_write,
-    .set_page_dirty = blockfs_set_page_dirty,
-    .launder_page = nfs_launder_page,
-    .direct_IO = blockfs_direct_IO,
-};
+// The same filesystem as an NFS client sees it: dirty pages are laundered.
+const address_space_operations blockfs_nfs_aops = [] {
+  address_space_operations ops = blockfs_aops;
+  ops.launder_page = nfs_launder_page;
+  return ops;
+}();
 
 const inode_operations blockfs_inode_operations = {.truncate = blockfs_truncate, .truncate_range = nullptr};
 

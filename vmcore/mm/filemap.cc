@@ -530,6 +530,17 @@ unsigned long filemap_copy_from_user(page* p, unsigned long offset, user_buffer 
   return bytes - left;
 }
 
+// One page's part of a write at pos: offset in the page, index, byte count.
+struct write_chunk {
+  unsigned long offset;
+  pgoff_t index;
+  unsigned long bytes;
+  write_chunk(loff_t pos, unsigned long count)
+      : offset(pos & ~PAGE_CACHE_MASK),
+        index(uint64_t(pos) >> PAGE_CACHE_SHIFT),
+        bytes(std::min(PAGE_CACHE_SIZE - offset, count)) {}
+};
+
 // 2.6.24 generic_perform_write: the copy under the page lock never faults.
 long generic_perform_write(inode* file, loff_t pos, unsigned long count, user_buffer buf) {
   KFUNC("generic_perform_write");
@@ -539,9 +550,7 @@ long generic_perform_write(inode* file, loff_t pos, unsigned long count, user_bu
   unsigned long written = 0;
   page* cached_page = nullptr;
   do {
-    const unsigned long offset = pos & ~PAGE_CACHE_MASK;
-    const pgoff_t index = pgoff_t(uint64_t(pos) >> PAGE_CACHE_SHIFT);
-    const unsigned long bytes = std::min(PAGE_CACHE_SIZE - offset, count);
+    const auto [offset, index, bytes] = write_chunk(pos, count);
     unsigned long copied;
   again:
     // Bring the source in before locking the page, so the copy cannot fault.
@@ -600,9 +609,7 @@ long generic_file_buffered_write(inode* file, loff_t pos, unsigned long count, u
   unsigned long written = 0;
   page* cached_page = nullptr;
   do {
-    const unsigned long offset = pos & ~PAGE_CACHE_MASK;
-    const pgoff_t index = pgoff_t(uint64_t(pos) >> PAGE_CACHE_SHIFT);
-    const unsigned long bytes = std::min(PAGE_CACHE_SIZE - offset, count);
+    const auto [offset, index, bytes] = write_chunk(pos, count);
 
     // Bring in the user page we're about to write to. The result is ignored
     // in 2.6.20, and nothing keeps the page there until the copy.

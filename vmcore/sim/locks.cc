@@ -9,70 +9,41 @@ namespace {
 [[noreturn]] void misuse(const Waitable& lock, Label label, const char* what) {
   Sim& sim = current_sim();
   const TaskId me = sim.current();
-  halt_misuse:
   sim.halt(StopKind::Violation,
            fmt::format("BUG: {} at {}\n  task {} ({}), lock {}\n", what, label.name, me, sim.task_name(me),
                        describe(lock.obj())),
            fmt::format("lock-misuse:{}:{}", what, label.name));
-  goto halt_misuse;  // unreachable; halt does not return
 }
 
 TaskId handoff_from(TaskId last, TaskId me) { return last == me ? kNoTask : last; }
 
 }  // namespace
 
-// --- SpinLock ----------------------------------------------------------------
+// --- SpinLock and Mutex --------------------------------------------------------
 
-void SpinLock::lock(Label label) {
+void OwnedLock::acquire(Label label, const Policy& policy) {
   Sim& sim = current_sim();
   sim.point(label, obj(), Access::Write, EventKind::Acquire);
   const TaskId me = sim.current();
-  while (owner_ != kNoTask) {
-    if (owner_ == me) misuse(*this, label, "spinlock recursion");
-    sim.block(spinners_, QueuePos::Tail, false, *this, label, Sim::WaitKind::Spin);
-  }
-  owner_ = me;
-  sim.held_push(*this, true);
-  sim.note(EventKind::Acquired, label, obj(), handoff_from(last_owner_, me));
-}
-
-void SpinLock::unlock(Label label) {
-  Sim& sim = current_sim();
-  const TaskId me = sim.current();
-  if (owner_ != me) misuse(*this, label, "spin_unlock of a lock not held");
-  owner_ = kNoTask;
-  last_owner_ = me;
-  sim.held_pop(*this, true);
-  sim.wake_up(spinners_, 0, obj());
-  sim.point(label, obj(), Access::Write, EventKind::Release);
-}
-
-// --- Mutex -------------------------------------------------------------------
-
-void Mutex::lock(Label label) {
-  Sim& sim = current_sim();
-  sim.might_sleep(label);
-  sim.point(label, obj(), Access::Write, EventKind::Acquire);
-  const TaskId me = sim.current();
-  if (owner_ == me) misuse(*this, label, "mutex recursion");
   QueuePos pos = QueuePos::Tail;
   while (owner_ != kNoTask) {
-    sim.block(waiters_, pos, true, *this, label);
-    pos = QueuePos::Head;  // a woken waiter that loses the race keeps its place
+    if (owner_ == me) misuse(*this, label, policy.recursion);
+    sim.block(waiters_, pos, policy.exclusive, *this, label, policy.wait);
+    pos = policy.retry_pos;
   }
   owner_ = me;
-  sim.held_push(*this, false);
+  sim.held_push(*this, policy.spin);
   sim.note(EventKind::Acquired, label, obj(), handoff_from(last_owner_, me));
 }
 
-void Mutex::unlock(Label label) {
+void OwnedLock::release(Label label, const Policy& policy) {
   Sim& sim = current_sim();
   const TaskId me = sim.current();
-  if (owner_ != me) misuse(*this, label, "mutex_unlock of a mutex not held");
+  if (owner_ != me) misuse(*this, label, policy.unheld);
   owner_ = kNoTask;
   last_owner_ = me;
-  sim.held_pop(*this, false);
-  sim.wake_up(waiters_, 1, obj());
+  sim.held_pop(*this, policy.spin);
+  sim.wake_up(waiters_, policy.exclusive ? 1 : 0, obj());
   sim.point(label, obj(), Access::Write, EventKind::Release);
 }
 

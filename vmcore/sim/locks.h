@@ -10,37 +10,61 @@
 
 namespace faultline::sim {
 
-// spinlock_t: busy-waits (not a sleep), unfair: all spinners retry on release.
-class SpinLock final : public Waitable {
+// A lock with one owner and a queue of waiters: the common part of spinlock_t
+// and struct mutex.
+class OwnedLock : public Waitable {
  public:
-  explicit SpinLock(Obj obj = {}) : Waitable(obj) {}
-  void lock(Label label);
-  void unlock(Label label);
   bool is_locked() const { return owner_ != kNoTask; }
   TaskId owner() const { return owner_; }
   TaskSet holders() const override { return owner_ == kNoTask ? 0 : task_bit(owner_); }
 
- private:
-  TaskId owner_ = kNoTask;
-  TaskId last_owner_ = kNoTask;
-  WaitQueue spinners_;
-};
+ protected:
+  explicit OwnedLock(Obj obj) : Waitable(obj) {}
+  ~OwnedLock() = default;
 
-// struct mutex (2.6.20): waiters queue FIFO; unlock wakes the first waiter,
-// which retries and may lose the race to a newcomer, keeping its place.
-class Mutex final : public Waitable {
- public:
-  explicit Mutex(Obj obj = {}) : Waitable(obj) {}
-  void lock(Label label);
-  void unlock(Label label);
-  bool is_locked() const { return owner_ != kNoTask; }
-  TaskId owner() const { return owner_; }
-  TaskSet holders() const override { return owner_ == kNoTask ? 0 : task_bit(owner_); }
+  struct Policy {
+    bool spin;              // counts as a spinlock (sleeping under it is a bug)
+    bool exclusive;         // waiters are woken one at a time
+    QueuePos retry_pos;     // where a woken waiter that lost the race waits again
+    Sim::WaitKind wait;
+    const char* recursion;  // misuse reports
+    const char* unheld;
+  };
+  void acquire(Label label, const Policy& policy);
+  void release(Label label, const Policy& policy);
 
  private:
   TaskId owner_ = kNoTask;
   TaskId last_owner_ = kNoTask;
   WaitQueue waiters_;
+};
+
+// spinlock_t: busy-waits (not a sleep), unfair: all spinners retry on release.
+class SpinLock final : public OwnedLock {
+ public:
+  explicit SpinLock(Obj obj = {}) : OwnedLock(obj) {}
+  void lock(Label label) { acquire(label, kPolicy); }
+  void unlock(Label label) { release(label, kPolicy); }
+
+ private:
+  static constexpr Policy kPolicy{true, false, QueuePos::Tail, Sim::WaitKind::Spin, "spinlock recursion",
+                                  "spin_unlock of a lock not held"};
+};
+
+// struct mutex (2.6.20): waiters queue FIFO; unlock wakes the first waiter,
+// which retries and may lose the race to a newcomer, keeping its place.
+class Mutex final : public OwnedLock {
+ public:
+  explicit Mutex(Obj obj = {}) : OwnedLock(obj) {}
+  void lock(Label label) {
+    current_sim().might_sleep(label);
+    acquire(label, kPolicy);
+  }
+  void unlock(Label label) { release(label, kPolicy); }
+
+ private:
+  static constexpr Policy kPolicy{false, true, QueuePos::Head, Sim::WaitKind::Sleep, "mutex recursion",
+                                  "mutex_unlock of a mutex not held"};
 };
 
 // struct rw_semaphore (2.6.20 lib/rwsem.c): FIFO with hand-off. A reader queues

@@ -1,5 +1,0 @@
-if(EXISTS "/work/main/build-asan/tests/faultline_tests[1]_tests.cmake")
-  include("/work/main/build-asan/tests/faultline_tests[1]_tests.cmake")
-else()
-  add_test(faultline_tests_NOT_BUILT faultline_tests_NOT_BUILT)
-endif()
