@@ -26,7 +26,7 @@ libfuzzer_ttb() {
   mkdir -p "$dir/corpus" && cp "$WORK/seeds"/* "$dir/corpus/"
   local start end
   start=$(date +%s.%N)
-  FAULTLINE_KERNEL=v2.6.20 FAULTLINE_ONLY=dangling-mapping FAULTLINE_INTERLEAVING_COVERAGE=$coverage \
+  FAULTLINE_KERNEL=v2.6.20 FAULTLINE_ONLY=dangling-mapping:invalidate_complete_page2 FAULTLINE_INTERLEAVING_COVERAGE=$coverage \
     timeout $((TIMEOUT + 30)) "$BIN/fuzz_schedule" "$dir/corpus" -seed="$seed" -max_total_time="$TIMEOUT" \
     -artifact_prefix="$dir/" -print_final_stats=1 > "$dir/log" 2>&1 || true
   end=$(date +%s.%N)
@@ -45,7 +45,7 @@ afl_ttb() {
   mkdir -p "$dir"
   AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_BENCH_UNTIL_CRASH=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
     AFL_CUSTOM_MUTATOR_LIBRARY="$PWD/build/lib/libfaultline_afl_mutator.so" AFL_CUSTOM_MUTATOR_ONLY=1 \
-    AFL_DISABLE_TRIM=1 FAULTLINE_KERNEL=v2.6.20 FAULTLINE_ONLY=dangling-mapping \
+    AFL_DISABLE_TRIM=1 FAULTLINE_KERNEL=v2.6.20 FAULTLINE_ONLY=dangling-mapping:invalidate_complete_page2 \
     FAULTLINE_INTERLEAVING_COVERAGE=$coverage \
     timeout $((TIMEOUT + 30)) afl-fuzz -s "$seed" -V "$TIMEOUT" -i "$WORK/seeds" -o "$dir/out" \
     -- "$BIN/fuzz_schedule_afl" > "$dir/log" 2>&1 || true

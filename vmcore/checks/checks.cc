@@ -189,12 +189,16 @@ std::optional<Finding> check_state(Checks& c) {
       const pgoff_t index = linear_index(vma, addr);
       const page* cached = index.v < kMaxFilePages ? mapping->page_tree.slots[index.v] : nullptr;
       if (p->mapping != mapping || p->index != index || cached != p) {
+        // Named after the path that took the page out of the cache, so both
+        // orders of the same race (pte first, or removal first) read alike.
+        const char* cause = p->mapping ? fn : p->removed_by;
         return Finding{
             "faultline: dangling mapping: a pte maps a page that is not the file's cached page",
-            fmt::format("{}\n{}\nmapped: {}\ncached: {}\n"
+            fmt::format("{}\n{}\nmapped: {}\ncached: {}\nremoved from the cache by: {}\n"
                         "Stores through this pte are lost; read() and other mappings see another page.\n",
-                        describe_pte(mm, vpn), describe_vma(vma), describe_page(p), describe_page(cached)),
-            fmt::format("dangling-mapping:{}", fn)};
+                        describe_pte(mm, vpn), describe_vma(vma), describe_page(p), describe_page(cached),
+                        p->mapping ? "-" : p->removed_by),
+            fmt::format("dangling-mapping:{}", cause)};
       }
       if (pte.write && vma->vm_ops->page_mkwrite && !(p->flags & PG_mkwrite))
         return Finding{"faultline: a shared page became writable without ->page_mkwrite",

@@ -49,6 +49,13 @@ const char* innermost_function(sim::TaskId t) {
   return ts.callchain[std::min<size_t>(ts.depth, ts.callchain.size()) - 1];
 }
 
+const char* removal_path(sim::TaskId t) {
+  const TaskState& ts = kernel().tasks[t];
+  for (int i = std::min<int>(ts.depth, int(ts.callchain.size())) - 1; i >= 0; --i)
+    if (std::string_view(ts.callchain[i]) != "remove_from_page_cache") return ts.callchain[i];
+  return "?";
+}
+
 std::string describe_page(const page* p) {
   if (!p) return "page: (none)";
   std::string flags;

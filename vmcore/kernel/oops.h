@@ -10,6 +10,9 @@ namespace faultline::mm {
 
 std::string call_chain(sim::TaskId t);
 const char* innermost_function(sim::TaskId t);
+// The function that is taking a page out of the page cache (the innermost
+// caller of remove_from_page_cache): invalidate_complete_page2, ...
+const char* removal_path(sim::TaskId t);
 std::string describe_page(const page* p);
 std::string describe_pte(const mm_struct* mm, unsigned long vpn);
 std::string describe_vma(const vm_area_struct* vma);

@@ -133,6 +133,7 @@ void __remove_from_page_cache(page* p) {
   mapping->page_tree.slots[p->index.v] = nullptr;
   access_note("__remove_from_page_cache:page->mapping", obj_page_mapping(p), sim::Access::Write);
   p->mapping = nullptr;
+  p->removed_by = removal_path(sim().current());
   --mapping->nrpages;
   state_changed();
 }
