@@ -266,6 +266,34 @@ TEST(Detection, EndlessRetryIsALivelock) {
   EXPECT_EQ(stop.signature, "livelock:test:retry");
 }
 
+TEST(Fairness, AStarvedRetryLoopGetsToFinishItsCall) {
+  // Task 1 undoes task 0's progress at every point; round-robin gives it the
+  // chance each time. After kFairRetries retries task 0 runs unpreempted.
+  int version = 0, retries = 0;
+  bool done = false;
+  Tasks tasks;
+  tasks.add([&] {
+    for (;;) {
+      const int seen = version;
+      work();
+      if (seen == version) break;
+      ++retries;
+      current_sim().retry("test:retry");
+    }
+    done = true;
+  });
+  tasks.add([&] {
+    while (!done) {
+      ++version;
+      work();
+    }
+  });
+  RoundRobin rr;
+  const Stop& stop = tasks.run(rr, RunLimits{100000, 256});
+  EXPECT_EQ(stop.kind, StopKind::Finished) << stop.report;
+  EXPECT_EQ(retries, int(Sim::kFairRetries));
+}
+
 TEST(Detection, UnlockOfAnUnheldMutexIsMisuse) {
   Mutex m(Obj{ObjKind::TestLock, 12, 0});
   Tasks tasks;

@@ -54,6 +54,7 @@ void Sim::reset(Strategy& strategy, const RunLimits& limits) {
   ntasks_ = 0;
   current_ = kNoTask;
   runnable_ = 0;
+  starving_ = 0;
   hook_ = nullptr;
   hook_arg_ = nullptr;
   in_hook_ = false;
@@ -174,6 +175,8 @@ void Sim::schedule(const SchedPoint& p) {
   TaskId next = strategy_->pick_next(p);
   const TaskId dflt = default_choice(p);
   if (next >= ntasks_ || !(p.runnable & task_bit(next))) next = dflt;
+  if (const TaskSet owed = starving_ & p.runnable)
+    next = (p.current != kNoTask && (owed & task_bit(p.current))) ? p.current : TaskId(__builtin_ctz(owed));
   if (next != dflt) decisions_.push_back({p.step, next, p.label});
   if (next != current_) switch_to(next);
 }
@@ -376,7 +379,8 @@ bool Sim::holds(TaskId t, const Waitable& lock) const {
 void Sim::retry(Label label) {
   TaskSlot& s = tasks_[current_];
   note(EventKind::Retry, label, Obj{}, kNoTask, s.retries + 1);
-  if (++s.retries > limits_.max_retries)
+  if (++s.retries >= kFairRetries) starving_ |= task_bit(current_);
+  if (s.retries > limits_.max_retries)
     halt(StopKind::Livelock,
          fmt::format("INFO: livelock: task {} ({}) took the retry at {} more than {} times in one call\n",
                      current_, s.name, label.name, limits_.max_retries),

@@ -133,8 +133,18 @@ class Sim {
   const Waitable* held_lock(TaskId t, int i) const { return tasks_[t].held[i]; }
 
   // A retry edge (goto retry): counts toward the livelock limit.
+  //
+  // Fairness: strategies may starve a task (PCT keeps a high-priority task
+  // running), and a task can retry forever only because another one always
+  // undoes its progress in between. A task that took kFairRetries retry edges
+  // in one call runs without preemption until the call ends; a livelock is a
+  // task that still reaches max_retries.
+  static constexpr uint32_t kFairRetries = 16;
   void retry(Label label);
-  void reset_retries() { tasks_[current_].retries = 0; }
+  void reset_retries() {
+    tasks_[current_].retries = 0;
+    starving_ &= ~task_bit(current_);
+  }
 
   // Ends the run from inside a task: unwinds the task's stack and leaves it.
   // Other tasks' stacks are abandoned where they stand, so model code must not
@@ -197,6 +207,7 @@ class Sim {
   uint32_t ntasks_ = 0;
   TaskId current_ = kNoTask;
   TaskSet runnable_ = 0;
+  TaskSet starving_ = 0;  // tasks owed a fair run (see retry)
   Context main_;
   Strategy* strategy_ = nullptr;
   RunLimits limits_;
