@@ -307,6 +307,7 @@ Outcome Runner::run(const Schedule& s, sim::Strategy& strategy, const RunOptions
   std::pmr::vector<std::pmr::vector<Op>> ops(&arena);
   std::pmr::vector<OpOutput*> outputs(&arena);
   sim.reset(strategy, limits);
+  sim.set_record_calls(options.keep_trace);
   sim.set_step_hook(checks::on_step, c);
   for (uint32_t t = 0; t < ntasks; ++t) {
     const Task& task = s.tasks(int(t));

@@ -95,13 +95,18 @@ void end_change(Checks& c, const ChangeWindow& w, const uint8_t* bytes, loff_t k
   }
 }
 
-void end_truncate(Checks& c, const ChangeWindow& w, bool shrank) {
-  if (shrank) return end_change(c, w, nullptr, w.end - w.start, "truncate");
+void end_truncate(Checks& c, const ChangeWindow& w) {
   if (!w.active) return;
   FileOracle& o = c.files[w.file];
   for (loff_t i = w.start; i < w.end; ++i) {
     --o.inflight[i];
-    if (o.last_change[i] > w.begin_step) o.determinate[i] = false;  // something else changed it meanwhile
+    if (o.last_change[i] > w.begin_step)
+      o.determinate[i] = false;  // something else changed it meanwhile
+    else if (o.determinate[i])
+      o.value[i] = 0;
+    o.last_change[i] = now();
+    o.last_writer[i] = kernel().sim->current();
+    o.last_how[i] = "truncate";
   }
 }
 

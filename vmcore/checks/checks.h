@@ -72,10 +72,11 @@ ChangeWindow begin_change(Checks& c, uint32_t file, mm::loff_t start, mm::loff_t
 // changed during the window become indeterminate too.
 void end_change(Checks& c, const ChangeWindow& w, const uint8_t* bytes, mm::loff_t known, const char* how);
 
-// Ends a truncate's window over [size, max): a shrink zeroes it; a truncate
-// that did not shrink (same size, or growing) leaves the bytes as they were
-// (bytes stored beyond EOF through a mapping come back, as on Linux).
-void end_truncate(Checks& c, const ChangeWindow& w, bool shrank);
+// Ends a successful truncate's window over [size, max). What the file held
+// there is gone: known bytes read zero from now on. Bytes already open stay
+// open: a truncate that does not shrink leaves the tail of the last page as
+// it was, and bytes stored there beyond EOF come back on extension (Linux).
+void end_truncate(Checks& c, const ChangeWindow& w);
 
 // A page entered the page cache.
 void on_page_cached(Checks& c, uint32_t file, mm::pgoff_t index);

@@ -26,13 +26,13 @@ KFunc::KFunc(sim::Label fn) : fn_(fn) {
   TaskState& t = current();
   if (t.depth < t.callchain.size()) t.callchain[t.depth] = fn.name;
   ++t.depth;
-  sim().note(sim::EventKind::FuncEnter, fn, sim::Obj{});
+  sim().call_event(sim::EventKind::FuncEnter, fn);
 }
 
 KFunc::~KFunc() {
   TaskState& t = current();
   --t.depth;
-  sim().note(sim::EventKind::FuncExit, fn_, sim::Obj{});
+  sim().call_event(sim::EventKind::FuncExit, fn_);
 }
 
 std::string call_chain(sim::TaskId t) {

@@ -129,18 +129,14 @@ int64_t sys_ftruncate(const Op& op) {
   KFUNC("sys_ftruncate");
   inode* inode = file_of(op);
   const loff_t size = loff_t(op.offset);
-  const loff_t old_size = inode->i_size;  // as the caller last saw it
   const auto w = checks::begin_change(the_checks(), op.file, std::min<loff_t>(size, kMaxFileBytes), kMaxFileBytes);
   ++the_checks().truncates_in_flight[op.file];
   const int ret = do_truncate(inode, size);
   --the_checks().truncates_in_flight[op.file];
-  // A shrink we can account for: nothing else moved i_size while it ran.
-  const bool shrank = ret == 0 && size < old_size && inode->i_size == size;
-  const bool unclear = ret == 0 && !shrank && size < inode->i_size;
-  if (unclear)
-    checks::end_change(the_checks(), w, nullptr, 0, "truncate racing a size change");
-  else
-    checks::end_truncate(the_checks(), w, shrank);
+  if (ret == 0 && inode->i_size == size)
+    checks::end_truncate(the_checks(), w);
+  else  // failed, or another size change came after it
+    checks::end_change(the_checks(), w, nullptr, 0, ret ? "failed truncate" : "truncate racing a size change");
   if (ret == 0) {
     if (auto f = checks::check_mapped_beyond_eof(the_checks(), inode, size)) checks::report(std::move(*f));
   }

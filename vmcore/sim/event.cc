@@ -77,6 +77,7 @@ const char* event_kind_name(EventKind k) {
 }
 
 uint64_t hash_event(uint64_t h, const Event& e) {
+  if (e.kind == EventKind::FuncEnter || e.kind == EventKind::FuncExit) return h;  // optional events
   auto mix = [&h](uint64_t v) {
     h ^= v;
     h *= 0x100000001b3ull;

@@ -104,6 +104,12 @@ class Sim {
   void point(Label label, Obj obj, Access access, EventKind kind = EventKind::Point, int64_t arg = 0);
   // An event that is not a schedule point (acquired, syscall boundaries).
   void note(EventKind kind, Label label, Obj obj, TaskId other = kNoTask, int64_t arg = 0);
+  // Function entry/exit events (for traces): off unless asked for. They are
+  // not part of the trace hash, so a run hashes the same either way.
+  void set_record_calls(bool on) { record_calls_ = on; }
+  void call_event(EventKind kind, Label fn) {
+    if (record_calls_ && !halted_) record(Event{step_, current_, kind, Access::None, kNoTask, fn, Obj{}, 0});
+  }
   // An access made under a lock: recorded for coverage, not a schedule point.
   void access(Label label, Obj obj, Access access) {
     if (!halted_) record(Event{step_, current_, EventKind::Access, access, kNoTask, label, obj, 0});
@@ -220,6 +226,7 @@ class Sim {
   std::vector<RecordedDecision> decisions_;
   Stop stop_;
   bool halted_ = false;
+  bool record_calls_ = false;
   Sim* previous_sim_ = nullptr;
 };
 
