@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Fuzzing measurements for the README (run on an otherwise idle machine):
-#   1. time-to-bug: libFuzzer and AFL++ on v2.6.20 from corpus/seeds/ alone,
-#      until the dangling mapping of model.md section 3 (5 seeds, median),
-#      with and without interleaving coverage;
-#   2. throughput on v2.6.26 (no violations expected), one core each.
+#   1. time-to-bug: libFuzzer and AFL++ from corpus/seeds/ alone until a target
+#      signature (5 seeds, median), with and without interleaving coverage.
+#      Default target: the dangling mapping of model.md section 3 on v2.6.20.
+#   2. throughput on v2.6.26, one core each.
 #
 #   bench/fuzz_bench.sh [runs=5] [timeout_seconds=300] [throughput_seconds=60]
+#   TARGET_KERNEL=v2.6.26 TARGET=mapped-beyond-eof:private-copy bench/fuzz_bench.sh 5 600 0
 # Needs build/bin/fuzz_schedule, build/bin/fuzz_schedule_afl (ninja -C build
 # fuzz_schedule_afl_target) and build/lib/libfaultline_afl_mutator.so.
 set -euo pipefail
@@ -13,6 +14,8 @@ cd "$(dirname "$0")/.."
 RUNS=${1:-5}
 TIMEOUT=${2:-300}
 THROUGHPUT_SECONDS=${3:-60}
+TARGET_KERNEL=${TARGET_KERNEL:-v2.6.20}
+TARGET=${TARGET:-dangling-mapping:invalidate_complete_page2}
 BIN=build/bin
 WORK=$(mktemp -d /tmp/faultline-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
@@ -26,7 +29,7 @@ libfuzzer_ttb() {
   mkdir -p "$dir/corpus" && cp "$WORK/seeds"/* "$dir/corpus/"
   local start end
   start=$(date +%s.%N)
-  FAULTLINE_KERNEL=v2.6.20 FAULTLINE_ONLY=dangling-mapping:invalidate_complete_page2 FAULTLINE_INTERLEAVING_COVERAGE=$coverage \
+  FAULTLINE_KERNEL=$TARGET_KERNEL FAULTLINE_ONLY=$TARGET FAULTLINE_INTERLEAVING_COVERAGE=$coverage \
     timeout $((TIMEOUT + 30)) "$BIN/fuzz_schedule" "$dir/corpus" -seed="$seed" -max_total_time="$TIMEOUT" \
     -artifact_prefix="$dir/" -print_final_stats=1 > "$dir/log" 2>&1 || true
   end=$(date +%s.%N)
@@ -45,7 +48,7 @@ afl_ttb() {
   mkdir -p "$dir"
   AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_BENCH_UNTIL_CRASH=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
     AFL_CUSTOM_MUTATOR_LIBRARY="$PWD/build/lib/libfaultline_afl_mutator.so" AFL_CUSTOM_MUTATOR_ONLY=1 \
-    AFL_DISABLE_TRIM=1 FAULTLINE_KERNEL=v2.6.20 FAULTLINE_ONLY=dangling-mapping:invalidate_complete_page2 \
+    AFL_DISABLE_TRIM=1 FAULTLINE_KERNEL=$TARGET_KERNEL FAULTLINE_ONLY=$TARGET \
     FAULTLINE_INTERLEAVING_COVERAGE=$coverage \
     timeout $((TIMEOUT + 30)) afl-fuzz -s "$seed" -V "$TIMEOUT" -i "$WORK/seeds" -o "$dir/out" \
     -- "$BIN/fuzz_schedule_afl" > "$dir/log" 2>&1 || true
@@ -66,7 +69,7 @@ report() {
   printf "%-44s found %s/%s  median %6.1f s  median %9s executions\n" "$name" "$found" "$RUNS" "${times:-0}" "${execs:-?}"
 }
 
-echo "== time to the dangling mapping on v2.6.20 from corpus/seeds/ ($RUNS seeds, timeout ${TIMEOUT}s)"
+echo "== time to $TARGET on $TARGET_KERNEL from corpus/seeds/ ($RUNS seeds, timeout ${TIMEOUT}s)"
 for engine in libfuzzer afl; do
   for coverage in 1 0; do
     out="$WORK/$engine-$coverage.txt"
@@ -80,6 +83,7 @@ for engine in libfuzzer afl; do
   done
 done
 
+[ "$THROUGHPUT_SECONDS" -gt 0 ] || exit 0
 echo "== throughput on v2.6.26, one core, ${THROUGHPUT_SECONDS}s from corpus/seeds/"
 mkdir -p "$WORK/tp-lf"
 cp "$WORK/seeds"/* "$WORK/tp-lf/"

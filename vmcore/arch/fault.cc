@@ -77,28 +77,31 @@ int user_access(unsigned long addr, uint8_t* buf, unsigned long n, bool write, b
 
 }  // namespace
 
-unsigned long copy_to_user(unsigned long to, const uint8_t* from, unsigned long n) {
+namespace {
+
+// A kernel copy to or from user space: the bytes it could not copy.
+unsigned long copy_user(unsigned long addr, uint8_t* buf, unsigned long n, bool write, bool may_fault) {
   unsigned long done;
-  user_access(to, const_cast<uint8_t*>(from), n, true, true, &done);
+  user_access(addr, buf, n, write, may_fault, &done);
   return n - done;
+}
+
+}  // namespace
+
+unsigned long copy_to_user(unsigned long to, const uint8_t* from, unsigned long n) {
+  return copy_user(to, const_cast<uint8_t*>(from), n, true, true);
 }
 
 unsigned long copy_from_user(uint8_t* to, unsigned long from, unsigned long n) {
-  unsigned long done;
-  user_access(from, to, n, false, true, &done);
-  return n - done;
+  return copy_user(from, to, n, false, true);
 }
 
 unsigned long __copy_to_user_inatomic(unsigned long to, const uint8_t* from, unsigned long n) {
-  unsigned long done;
-  user_access(to, const_cast<uint8_t*>(from), n, true, false, &done);
-  return n - done;
+  return copy_user(to, const_cast<uint8_t*>(from), n, true, false);
 }
 
 unsigned long __copy_from_user_inatomic(uint8_t* to, unsigned long from, unsigned long n) {
-  unsigned long done;
-  user_access(from, to, n, false, false, &done);
-  return n - done;
+  return copy_user(from, to, n, false, false);
 }
 
 // Touch the first and the last byte (and so both pages of a straddling range).

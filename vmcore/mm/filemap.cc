@@ -705,20 +705,13 @@ int filemap_fdatawrite(address_space* mapping) { return do_writepages(mapping, W
 int filemap_fdatawait(address_space* mapping) {
   KFUNC("filemap_fdatawait");
   int ret = 0;
-  page* pvec[16];
-  pgoff_t index(0);
-  while (unsigned n = pagevec_lookup(pvec, mapping, index, 16)) {
-    for (unsigned i = 0; i < n; ++i) {
-      page* p = pvec[i];
-      index = p->index + 1;
-      wait_on_page_writeback(p);
-      if (PageError(p)) {
-        ClearPageError(p);
-        ret = -EIO;
-      }
+  for_each_cached_page(mapping, [&](page* p) {
+    wait_on_page_writeback(p);
+    if (PageError(p)) {
+      ClearPageError(p);
+      ret = -EIO;
     }
-    pagevec_release(pvec, n);
-  }
+  });
   if (mapping->flags & AS_EIO) {
     mapping->flags &= ~AS_EIO;
     ret = -EIO;

@@ -54,6 +54,20 @@ page* find_get_page(address_space* mapping, pgoff_t offset);
 page* find_lock_page(address_space* mapping, pgoff_t offset);
 unsigned pagevec_lookup(page** pages, address_space* mapping, pgoff_t start, unsigned nr_pages);
 void pagevec_release(page** pages, unsigned nr);
+// Every cached page of the mapping in index order, referenced while fn runs
+// (a pagevec_lookup loop).
+template <class Fn>
+void for_each_cached_page(address_space* mapping, Fn fn) {
+  page* pvec[16];
+  pgoff_t index(0);
+  while (unsigned n = pagevec_lookup(pvec, mapping, index, 16)) {
+    for (unsigned i = 0; i < n; ++i) {
+      index = pvec[i]->index + 1;
+      fn(pvec[i]);
+    }
+    pagevec_release(pvec, n);
+  }
+}
 int add_to_page_cache(page* p, address_space* mapping, pgoff_t offset);
 int add_to_page_cache_lru(page* p, address_space* mapping, pgoff_t offset);
 void __remove_from_page_cache(page* p);

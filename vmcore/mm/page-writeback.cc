@@ -73,34 +73,27 @@ int do_writepages(address_space* mapping, writeback_sync_modes mode) {
   KFUNC("generic_writepages");
   if (!mapping_cap_writeback_dirty(mapping)) return 0;
   int ret = 0;
-  page* pvec[16];
-  pgoff_t index(0);
-  while (unsigned n = pagevec_lookup(pvec, mapping, index, 16)) {
-    for (unsigned i = 0; i < n; ++i) {
-      page* p = pvec[i];
-      index = p->index + 1;
-      point_read("generic_writepages:PageDirty", obj_page_flags(p));
-      if (!PageDirty(p)) continue;  // the radix-tree DIRTY tag lookup
-      if (mode == WB_SYNC_NONE) {
-        if (TestSetPageLocked(p)) continue;
-      } else {
-        lock_page(p);
-      }
-      access_note("generic_writepages:page->mapping", obj_page_mapping(p), sim::Access::Read);
-      if (p->mapping != mapping) {
-        unlock_page(p);
-        continue;
-      }
-      if (mode != WB_SYNC_NONE) wait_on_page_writeback(p);
-      if (PageWriteback(p) || !clear_page_dirty_for_io(p)) {
-        unlock_page(p);
-        continue;
-      }
-      const int err = mapping->a_ops->writepage(p);  // unlocks the page
-      if (err && !ret) ret = err;
+  for_each_cached_page(mapping, [&](page* p) {
+    point_read("generic_writepages:PageDirty", obj_page_flags(p));
+    if (!PageDirty(p)) return;  // the radix-tree DIRTY tag lookup
+    if (mode == WB_SYNC_NONE) {
+      if (TestSetPageLocked(p)) return;
+    } else {
+      lock_page(p);
     }
-    pagevec_release(pvec, n);
-  }
+    access_note("generic_writepages:page->mapping", obj_page_mapping(p), sim::Access::Read);
+    if (p->mapping != mapping) {
+      unlock_page(p);
+      return;
+    }
+    if (mode != WB_SYNC_NONE) wait_on_page_writeback(p);
+    if (PageWriteback(p) || !clear_page_dirty_for_io(p)) {
+      unlock_page(p);
+      return;
+    }
+    const int err = mapping->a_ops->writepage(p);  // unlocks the page
+    if (err && !ret) ret = err;
+  });
   return ret;
 }
 
