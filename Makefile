@@ -25,8 +25,7 @@ deps:
 	fi
 
 configure: deps
-	@[ -f $(BUILD)/build.ninja ] || cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
+	@[ -f $(BUILD)/build.ninja ] || cmake --preset default -B $(BUILD)
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -36,9 +35,7 @@ build: configure
 # UndefinedBehaviorSanitizer (fibers included).
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
-	@[ -f $(BUILD)/asan/build.ninja ] || cmake -S . -B $(BUILD)/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DFAULTLINE_SANITIZE=address,undefined \
-	  -DFAULTLINE_BUILD_BENCH=OFF -DFAULTLINE_BUILD_FUZZERS=OFF
+	@[ -f $(BUILD)/asan/build.ninja ] || cmake --preset asan -B $(BUILD)/asan
 	cmake --build $(BUILD)/asan -j $(JOBS) --target faultline_tests
 	$(BUILD)/asan/bin/faultline_tests --gtest_filter=-Fuzzing.*
 
