@@ -157,7 +157,7 @@ TEST_P(Contract, PrivateMappingsCopyOnFirstStoreAndLoseCopiesBeyondEof) {
 TEST_P(Contract, HolePunchReadsBackZerosAndKeepsTheSize) {
   // A second mapping below the punched one: 2.6.20's sys_madvise dereferences
   // a NULL prev when the punched vma is the process's lowest (see
-  // MadviseRemoveOnTheLowestVmaOopsOn2620).
+  // corpus/regressions/madvise_remove_prev_oops.txtpb).
   const std::string text = R"(
     files { kind: SHMEM size: 48 contents: "AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBBCCCCCCCCCCCCCCCC" }
     processes {
@@ -242,38 +242,6 @@ INSTANTIATE_TEST_SUITE_P(Presets, Contract, ::testing::ValuesIn(kPresets),
                              if (c == '.') c = '_';
                            return name;
                          });
-
-TEST(ContractDifferences, MadviseRemoveOnTheLowestVmaOopsOn2620) {
-  // 2.6.20 madvise_remove never sets *prev; sys_madvise then reads
-  // prev->vm_end with prev == NULL (fixed in 2.6.21 with the mmap_sem drop).
-  const std::string text = R"(
-    files { kind: SHMEM size: 32 }
-    processes { mappings { file: 0 addr: 256 length: 32 shared: true writable: true } }
-    tasks { process: 0 syscalls { madvise { addr: 256 length: 16 advice: REMOVE } } })";
-  for (const char* preset : {"v2.6.20", "seed"}) {
-    const Outcome out = testing::replay_on(schedule_from_text(text), preset);
-    EXPECT_EQ(out.kind, OutcomeKind::Violation) << preset;
-    EXPECT_EQ(out.signature, "oops:sys_madvise:prev") << preset;
-  }
-  for (const char* preset : {"v2.6.23", "v2.6.26"})
-    EXPECT_EQ(testing::replay_on(schedule_from_text(text), preset).kind, OutcomeKind::Ok) << preset;
-}
-
-TEST(ContractDifferences, MadviseRemovePastTheVmaLoopsForeverOn2620) {
-  // With a vma below, 2.6.20's stale prev sends sys_madvise back to the same
-  // vma over and over once the range runs past it.
-  const std::string text = R"(
-    files { kind: SHMEM size: 64 }
-    processes {
-      mappings { file: 0 addr: 128 length: 16 shared: false writable: false }
-      mappings { file: 0 addr: 256 length: 16 shared: true writable: true }
-      mappings { file: 0 addr: 272 length: 16 shared: true writable: true }
-    }
-    tasks { process: 0 syscalls { madvise { addr: 256 length: 32 advice: REMOVE } } })";
-  const Outcome old = testing::replay_on(schedule_from_text(text), "v2.6.20");
-  EXPECT_EQ(old.kind, OutcomeKind::Livelock) << old.report;
-  EXPECT_EQ(testing::replay_on(schedule_from_text(text), "v2.6.26").kind, OutcomeKind::Ok);
-}
 
 }  // namespace
 }  // namespace faultline

@@ -241,6 +241,31 @@ TEST(Detection, AbbaDeadlockIsReportedWithWaitersAndHolders) {
       << stop.report;
 }
 
+TEST(Detection, DeadlockSignatureNamesTheCycleNotTheTasksQueuedBehindIt) {
+  Mutex a(Obj{ObjKind::TestLock, 10, 0}), b(Obj{ObjKind::TestLock, 11, 0});
+  Tasks tasks;
+  tasks.add([&] {
+    a.lock("test:lock_a");
+    work();
+    b.lock("test:lock_b");
+  });
+  tasks.add([&] {
+    b.lock("test:lock_b");
+    work();
+    a.lock("test:lock_a");
+  });
+  tasks.add([&] {
+    work();
+    a.lock("test:bystander");
+  });
+  RoundRobin rr;
+  const Stop& stop = tasks.run(rr);
+  ASSERT_EQ(stop.kind, StopKind::Deadlock);
+  EXPECT_EQ(stop.signature, "deadlock:test:lock_a|test:lock_b");
+  // The report still lists every blocked task.
+  EXPECT_NE(stop.report.find("task 2 (t) waits in test:bystander"), std::string::npos) << stop.report;
+}
+
 TEST(Detection, RunawayRunStopsAtTheStepLimit) {
   Tasks tasks;
   tasks.add([] {

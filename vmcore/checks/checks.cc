@@ -54,6 +54,7 @@ void on_user_write(Checks& c, mm_struct* mm, unsigned long addr, const uint8_t* 
     o.last_change[at] = now();
     o.last_writer[at] = kernel().sim->current();
     o.last_how[at] = "a store through a shared mapping";
+    c.touched_at[inode->i_ino][uint64_t(at) >> PAGE_SHIFT] = now();
   }
 }
 
@@ -111,14 +112,14 @@ void end_truncate(Checks& c, const ChangeWindow& w) {
 }
 
 void on_page_cached(Checks& c, uint32_t file, pgoff_t index) {
-  if (index.v < kMaxFilePages) c.cached_at[file][index.v] = now();
+  if (index.v < kMaxFilePages) c.touched_at[file][index.v] = now();
 }
 
-void forget_pages_cached_during(Checks& c, const ChangeWindow& w) {
+void forget_pages_touched_during(Checks& c, const ChangeWindow& w) {
   if (!w.active) return;
   FileOracle& o = c.files[w.file];
   for (loff_t i = w.start; i < w.end; ++i) {
-    if (c.cached_at[w.file][uint64_t(i) >> PAGE_SHIFT] > w.begin_step) {
+    if (c.touched_at[w.file][uint64_t(i) >> PAGE_SHIFT] > w.begin_step) {
       o.determinate[i] = false;
       o.last_how[i] = "an O_DIRECT write racing the page cache";
     }

@@ -40,8 +40,9 @@ struct Checks {
   mm::Kernel* kernel = nullptr;
   std::array<FileOracle, mm::kMaxFiles> files;
   std::array<uint32_t, mm::kMaxFiles> truncates_in_flight{};
-  // When a page last entered the page cache, per file and index (step).
-  std::array<std::array<uint32_t, mm::kMaxFilePages>, mm::kMaxFiles> cached_at{};
+  // When a page last entered the page cache or took a store through a shared
+  // mapping, per file and index (step).
+  std::array<std::array<uint32_t, mm::kMaxFilePages>, mm::kMaxFiles> touched_at{};
   uint64_t checked_gen = 0;
 };
 
@@ -81,11 +82,15 @@ void end_truncate(Checks& c, const ChangeWindow& w);
 // A page entered the page cache.
 void on_page_cached(Checks& c, uint32_t file, mm::pgoff_t index);
 
-// O_DIRECT writes are not coherent with pages brought into the cache while
-// they run: such a page may keep the old data ("if this invalidation fails,
-// tough, the write still worked", 2.6.24) or be written back over the new
-// data on disk. Those bytes become indeterminate.
-void forget_pages_cached_during(Checks& c, const ChangeWindow& w);
+// O_DIRECT writes are not coherent with the page cache used while they run
+// ("applications should avoid mixing O_DIRECT and normal I/O to the same
+// file, and especially to overlapping byte regions", open(2)). A page brought
+// into the cache meanwhile may keep the old data ("if this invalidation fails,
+// tough, the write still worked", 2.6.24); a cached page stored to through a
+// mapping meanwhile may be stale, and its writeback puts the old bytes around
+// the store back over the new data on disk. Those pages' bytes in the window
+// become indeterminate.
+void forget_pages_touched_during(Checks& c, const ChangeWindow& w);
 
 std::optional<Finding> check_read(Checks& c, uint32_t file, mm::loff_t offset, const uint8_t* data,
                                   unsigned long n, uint32_t read_begin_step);

@@ -121,7 +121,7 @@ int64_t sys_write(const Op& op, bool o_direct) {
   // What a user buffer held is not followed: those bytes become indeterminate.
   const loff_t known = (ret > 0 && !user) ? ret : 0;
   checks::end_change(the_checks(), w, kbuf, known, o_direct ? "O_DIRECT write" : "write");
-  if (o_direct) checks::forget_pages_cached_during(the_checks(), w);
+  if (o_direct) checks::forget_pages_touched_during(the_checks(), w);
   return ret;
 }
 

@@ -247,14 +247,45 @@ std::string Sim::blocked_summary() const {
   return out;
 }
 
+TaskSet Sim::blocked_tasks() const {
+  TaskSet blocked = 0;
+  for (TaskId t = 0; t < ntasks_; ++t)
+    if (tasks_[t].state == TaskState::Blocked && tasks_[t].wait_kind != WaitKind::Idle) blocked |= task_bit(t);
+  return blocked;
+}
+
+// The tasks on a cycle of the wait-for graph (t -> the holders of what t
+// waits for), as lockdep would name them; tasks merely queued behind the
+// cycle are left out, so one inversion keeps one signature however many
+// bystanders pile up. Without a cycle (a wake-up nobody will send), every
+// blocked task.
+TaskSet Sim::deadlock_cycle() const {
+  const TaskSet blocked = blocked_tasks();
+  std::array<TaskSet, kMaxTasks> waits_for{};
+  for (TaskId t = 0; t < ntasks_; ++t)
+    if ((blocked & task_bit(t)) && tasks_[t].waiting_for) waits_for[t] = tasks_[t].waiting_for->holders() & blocked;
+  TaskSet on_cycle = 0;
+  for (TaskId t = 0; t < ntasks_; ++t) {
+    TaskSet reach = waits_for[t];
+    for (TaskSet frontier = reach; frontier;) {
+      TaskSet next = 0;
+      for (TaskId o = 0; o < ntasks_; ++o)
+        if (frontier & task_bit(o)) next |= waits_for[o];
+      frontier = next & ~reach;
+      reach |= next;
+    }
+    if (reach & task_bit(t)) on_cycle |= task_bit(t);
+  }
+  return on_cycle ? on_cycle : blocked;
+}
+
 void Sim::deadlock() {
   // Built in a lambda: halt() abandons this stack, so no container may be live here.
   auto signature = [&] {
+    const TaskSet cycle = deadlock_cycle();
     std::vector<std::string> labels;
-    for (TaskId t = 0; t < ntasks_; ++t) {
-      const TaskSlot& s = tasks_[t];
-      if (s.state == TaskState::Blocked && s.wait_kind != WaitKind::Idle) labels.emplace_back(s.wait_label.name);
-    }
+    for (TaskId t = 0; t < ntasks_; ++t)
+      if (cycle & task_bit(t)) labels.emplace_back(tasks_[t].wait_label.name);
     std::sort(labels.begin(), labels.end());
     std::string sig = "deadlock:";
     for (std::size_t i = 0; i < labels.size(); ++i) sig += (i ? "|" : "") + labels[i];

@@ -171,6 +171,8 @@ class Sim {
   std::string blocked_summary() const;
 
  private:
+  TaskSet blocked_tasks() const;
+  TaskSet deadlock_cycle() const;
   enum class TaskState : uint8_t { Runnable, Blocked, Finished };
 
   struct TaskSlot {
