@@ -28,6 +28,8 @@ std::vector<Expectation> expectations(const std::string& text) {
     std::istringstream fields(line.substr(tag.size()));
     Expectation e;
     fields >> e.preset >> e.outcome >> e.signature;
+    std::string extra;
+    if (fields >> extra) ADD_FAILURE() << "'" << line << "': a signature is one word";
     out.push_back(e);
   }
   return out;

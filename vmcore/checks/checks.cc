@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 
 #include "vmcore/kernel/oops.h"
 #include "vmcore/mm/mm.h"
@@ -25,7 +26,29 @@ pgoff_t linear_index(const vm_area_struct* vma, unsigned long addr) {
 
 uint32_t now() { return kernel().sim->steps(); }
 
+struct ChangeName {
+  const char* description;
+  const char* slug;
+};
+
+constexpr ChangeName kChangeNames[] = {
+    {"the initial contents", "initial"},
+    {"a store through a shared mapping", "store"},
+    {"write", "write"},
+    {"O_DIRECT write", "odirect-write"},
+    {"hole punch", "hole-punch"},
+    {"truncate", "truncate"},
+    {"failed truncate", "failed-truncate"},
+    {"truncate racing a size change", "truncate-race"},
+    {"a failed writeback", "failed-writeback"},
+    {"an O_DIRECT write racing the page cache", "odirect-race"},
+};
+static_assert(std::size(kChangeNames) == static_cast<std::size_t>(Change::DirectWriteRace) + 1);
+
 }  // namespace
+
+const char* change_description(Change c) { return kChangeNames[static_cast<int>(c)].description; }
+const char* change_slug(Change c) { return kChangeNames[static_cast<int>(c)].slug; }
 
 void init_oracle(Checks& c, uint32_t file, const uint8_t* contents, loff_t size) {
   FileOracle& o = c.files[file];
@@ -35,7 +58,7 @@ void init_oracle(Checks& c, uint32_t file, const uint8_t* contents, loff_t size)
     o.last_change[i] = 0;
     o.inflight[i] = 0;
     o.last_writer[i] = sim::kNoTask;
-    o.last_how[i] = "the initial contents";
+    o.last_how[i] = Change::Initial;
   }
 }
 
@@ -53,7 +76,7 @@ void on_user_write(Checks& c, mm_struct* mm, unsigned long addr, const uint8_t* 
     o.value[at] = data[i];
     o.last_change[at] = now();
     o.last_writer[at] = kernel().sim->current();
-    o.last_how[at] = "a store through a shared mapping";
+    o.last_how[at] = Change::Store;
     c.touched_at[inode->i_ino][uint64_t(at) >> PAGE_SHIFT] = now();
   }
 }
@@ -65,7 +88,7 @@ void on_write_error(Checks& c, uint32_t file, pgoff_t index) {
     o.determinate[i] = false;
     o.last_change[i] = now();
     o.last_writer[i] = kernel().sim->current();
-    o.last_how[i] = "a failed writeback";
+    o.last_how[i] = Change::FailedWriteback;
   }
 }
 
@@ -78,7 +101,7 @@ ChangeWindow begin_change(Checks& c, uint32_t file, loff_t start, loff_t end) {
   return w;
 }
 
-void end_change(Checks& c, const ChangeWindow& w, const uint8_t* bytes, loff_t known, const char* how) {
+void end_change(Checks& c, const ChangeWindow& w, const uint8_t* bytes, loff_t known, Change how) {
   if (!w.active) return;
   FileOracle& o = c.files[w.file];
   for (loff_t i = w.start; i < w.end; ++i) {
@@ -107,7 +130,7 @@ void end_truncate(Checks& c, const ChangeWindow& w) {
       o.value[i] = 0;
     o.last_change[i] = now();
     o.last_writer[i] = kernel().sim->current();
-    o.last_how[i] = "truncate";
+    o.last_how[i] = Change::Truncate;
   }
 }
 
@@ -121,7 +144,7 @@ void forget_pages_touched_during(Checks& c, const ChangeWindow& w) {
   for (loff_t i = w.start; i < w.end; ++i) {
     if (c.touched_at[w.file][uint64_t(i) >> PAGE_SHIFT] > w.begin_step) {
       o.determinate[i] = false;
-      o.last_how[i] = "an O_DIRECT write racing the page cache";
+      o.last_how[i] = Change::DirectWriteRace;
     }
   }
 }
@@ -139,10 +162,10 @@ std::optional<Finding> check_read(Checks& c, uint32_t file, loff_t offset, const
         "faultline: lost write: read() does not return what the last write left",
         fmt::format("file {} offset {}: read() returned {:#04x}, expected {:#04x}\n"
                     "last change: {} by {} at step {}\n",
-                    file, at, data[i], o.value[at], o.last_how[at],
+                    file, at, data[i], o.value[at], change_description(o.last_how[at]),
                     writer == sim::kNoTask ? std::string("setup") : fmt::format("task {}", writer),
                     o.last_change[at]),
-        fmt::format("lost-write:{}", o.last_how[at])};
+        fmt::format("lost-write:{}", change_slug(o.last_how[at]))};
   }
   return std::nullopt;
 }

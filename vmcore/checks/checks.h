@@ -24,6 +24,24 @@ struct Finding {
   std::string signature;
 };
 
+// What last changed a byte, as the lost-write report names it.
+enum class Change : uint8_t {
+  Initial,
+  Store,
+  Write,
+  DirectWrite,
+  HolePunch,
+  Truncate,
+  FailedTruncate,
+  TruncateRace,
+  FailedWriteback,
+  DirectWriteRace,
+};
+// "a store through a shared mapping"
+const char* change_description(Change c);
+// One word for signatures: "store", "odirect-write", ...
+const char* change_slug(Change c);
+
 // What is known of one file's bytes: the value the last completed change
 // left, or "indeterminate" where racing or partial changes leave it open.
 // Left uninitialised until init_oracle: only the schedule's files are used.
@@ -33,7 +51,7 @@ struct FileOracle {
   std::array<uint32_t, mm::kMaxFileBytes> last_change;  // step
   std::array<uint8_t, mm::kMaxFileBytes> inflight;     // changes in progress
   std::array<sim::TaskId, mm::kMaxFileBytes> last_writer;
-  std::array<const char*, mm::kMaxFileBytes> last_how;
+  std::array<Change, mm::kMaxFileBytes> last_how;
 };
 
 struct Checks {
@@ -71,7 +89,7 @@ ChangeWindow begin_change(Checks& c, uint32_t file, mm::loff_t start, mm::loff_t
 // Ends a change: bytes [w.start, w.start + known) take `bytes` (nullptr: zero);
 // the rest of the window becomes indeterminate. Bytes that anything else
 // changed during the window become indeterminate too.
-void end_change(Checks& c, const ChangeWindow& w, const uint8_t* bytes, mm::loff_t known, const char* how);
+void end_change(Checks& c, const ChangeWindow& w, const uint8_t* bytes, mm::loff_t known, Change how);
 
 // Ends a successful truncate's window over [size, max). What the file held
 // there is gone: known bytes read zero from now on. Bytes already open stay

@@ -120,7 +120,7 @@ int64_t sys_write(const Op& op, bool o_direct) {
                                                    : generic_file_aio_write(inode, pos, op.len, buf, o_direct);
   // What a user buffer held is not followed: those bytes become indeterminate.
   const loff_t known = (ret > 0 && !user) ? ret : 0;
-  checks::end_change(the_checks(), w, kbuf, known, o_direct ? "O_DIRECT write" : "write");
+  checks::end_change(the_checks(), w, kbuf, known, o_direct ? checks::Change::DirectWrite : checks::Change::Write);
   if (o_direct) checks::forget_pages_touched_during(the_checks(), w);
   return ret;
 }
@@ -136,7 +136,7 @@ int64_t sys_ftruncate(const Op& op) {
   if (ret == 0 && inode->i_size == size)
     checks::end_truncate(the_checks(), w);
   else  // failed, or another size change came after it
-    checks::end_change(the_checks(), w, nullptr, 0, ret ? "failed truncate" : "truncate racing a size change");
+    checks::end_change(the_checks(), w, nullptr, 0, ret ? checks::Change::FailedTruncate : checks::Change::TruncateRace);
   if (ret == 0) {
     if (auto f = checks::check_mapped_beyond_eof(the_checks(), inode, size)) checks::report(std::move(*f));
   }

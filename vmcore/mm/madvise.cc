@@ -38,7 +38,8 @@ long madvise_remove(vm_area_struct* vma, vm_area_struct** prev, unsigned long st
     error = vmtruncate_range(host, offset, endoff);
     down_write(&mm->mmap_sem, "madvise_remove:down_write");
   }
-  checks::end_change(*kernel().checks, window, nullptr, error == 0 ? window.end - window.start : 0, "hole punch");
+  checks::end_change(*kernel().checks, window, nullptr, error == 0 ? window.end - window.start : 0,
+                      checks::Change::HolePunch);
   return error;
 }
 
