@@ -5,6 +5,10 @@
 # each with the command that replays it.
 #
 #   FUZZ_SECONDS=60 FUZZ_KERNEL=v2.6.20 FUZZ_JOBS=<cores> FUZZ_OUT=out/fuzz make fuzz
+#
+# FUZZ_IGNORE_KNOWN=1 adds the signatures corpus/regressions/ expects on the
+# preset to FAULTLINE_IGNORE: long campaigns then spend no time on the
+# kernel's known bugs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +18,12 @@ KERNEL=${FUZZ_KERNEL:-v2.6.20}
 JOBS=${FUZZ_JOBS:-$(nproc)}
 OUT=${FUZZ_OUT:-out/fuzz/$KERNEL}
 FAULTLINE=$BUILD/bin/faultline
+
+if [ "${FUZZ_IGNORE_KNOWN:-0}" = 1 ]; then
+  known=$(sed -n "s/^# expect: $KERNEL [A-Za-z]* \([^ ]*\)\$/\1/p" corpus/regressions/*.txtpb | sort -u | paste -sd, -)
+  export FAULTLINE_IGNORE=${FAULTLINE_IGNORE:+$FAULTLINE_IGNORE,}$known
+  echo "== ignoring the known signatures on $KERNEL: $known"
+fi
 
 mkdir -p "$OUT/corpus" "$OUT/crashes"
 "$FAULTLINE" corpus convert corpus/seeds "$OUT/seeds" --to binary > /dev/null

@@ -139,6 +139,7 @@ page* setup_cache_page(inode& in, uint64_t index, bool dirty) {
   std::memcpy(p->data, in.disk + index * PAGE_SIZE, PAGE_SIZE);
   p->flags |= PG_uptodate | (dirty ? PG_dirty : 0);
   in.i_mapping->page_tree.slots[index] = p;
+  in.i_mapping->page_tree.tag_dirty[index] = dirty;
   ++in.i_mapping->nrpages;
   return p;
 }

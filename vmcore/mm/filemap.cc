@@ -95,6 +95,22 @@ unsigned pagevec_lookup(page** pages, address_space* mapping, pgoff_t start, uns
   return n;
 }
 
+unsigned pagevec_lookup_tag_dirty(page** pages, address_space* mapping, pgoff_t start, unsigned nr_pages) {
+  read_lock_irq(&mapping->tree_lock, "pagevec_lookup_tag:read_lock_irq");
+  unsigned n = 0;
+  for (uint64_t i = start.v; i < kMaxFilePages && n < nr_pages; ++i) {
+    page* p = mapping->page_tree.slots[i];
+    if (!p) continue;
+    access_note("pagevec_lookup_tag:radix_tree_gang_lookup_tag", obj_cache_slot(mapping, pgoff_t(i)),
+                sim::Access::Read);
+    if (!mapping->page_tree.tag_dirty[i]) continue;
+    page_cache_get(p);
+    pages[n++] = p;
+  }
+  read_unlock_irq(&mapping->tree_lock, "pagevec_lookup_tag:read_unlock_irq");
+  return n;
+}
+
 void pagevec_release(page** pages, unsigned nr) {
   for (unsigned i = 0; i < nr; ++i) page_cache_release(pages[i]);
 }
@@ -131,6 +147,7 @@ void __remove_from_page_cache(page* p) {
     BUG_ON(p->_mapcount >= 0, "__remove_from_page_cache:page_mapped", "page still mapped while leaving the cache");
   access_note("__remove_from_page_cache:radix_tree_delete", obj_cache_slot(mapping, p->index), sim::Access::Write);
   mapping->page_tree.slots[p->index.v] = nullptr;
+  mapping->page_tree.tag_dirty[p->index.v] = false;
   access_note("__remove_from_page_cache:page->mapping", obj_page_mapping(p), sim::Access::Write);
   p->mapping = nullptr;
   p->removed_by = removal_path(sim().current());

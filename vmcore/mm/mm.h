@@ -53,14 +53,16 @@ void end_page_writeback(page* p);
 page* find_get_page(address_space* mapping, pgoff_t offset);
 page* find_lock_page(address_space* mapping, pgoff_t offset);
 unsigned pagevec_lookup(page** pages, address_space* mapping, pgoff_t start, unsigned nr_pages);
+// pagevec_lookup_tag(PAGECACHE_TAG_DIRTY)
+unsigned pagevec_lookup_tag_dirty(page** pages, address_space* mapping, pgoff_t start, unsigned nr_pages);
 void pagevec_release(page** pages, unsigned nr);
 // Every cached page of the mapping in index order, referenced while fn runs
-// (a pagevec_lookup loop).
+// (a pagevec_lookup loop; pass pagevec_lookup_tag_dirty for the dirty ones).
 template <class Fn>
-void for_each_cached_page(address_space* mapping, Fn fn) {
+void for_each_cached_page(address_space* mapping, Fn fn, decltype(&pagevec_lookup) lookup = pagevec_lookup) {
   page* pvec[16];
   pgoff_t index(0);
-  while (unsigned n = pagevec_lookup(pvec, mapping, index, 16)) {
+  while (unsigned n = lookup(pvec, mapping, index, 16)) {
     for (unsigned i = 0; i < n; ++i) {
       index = pvec[i]->index + 1;
       fn(pvec[i]);

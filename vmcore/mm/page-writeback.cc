@@ -29,6 +29,7 @@ int __set_page_dirty_nobuffers(page* p) {
   address_space* mapping2 = page_mapping(p);
   if (mapping2) {  // race with truncate?
     BUG_ON(mapping2 != mapping, "__set_page_dirty_nobuffers:mapping2", "page moved to another mapping");
+    mapping->page_tree.tag_dirty[p->index.v] = true;
   }
   write_unlock_irq(&mapping->tree_lock, "__set_page_dirty_nobuffers:write_unlock_irq");
   if (mapping2 && mapping_cap_writeback_dirty(mapping)) wakeup_pdflush();
@@ -63,19 +64,21 @@ int test_set_page_writeback(page* p) {
   const bool ret = PageWriteback(p);
   access_note("test_set_page_writeback:TestSetPageWriteback", obj_page_flags(p), sim::Access::Write);
   p->writeback.set_bit();
+  if (!PageDirty(p)) mapping->page_tree.tag_dirty[p->index.v] = false;
   write_unlock_irq(&mapping->tree_lock, "test_set_page_writeback:write_unlock_irq");
   return ret;
 }
 
-// generic_writepages: walk the dirty pages and ->writepage each. WB_SYNC_NONE
-// skips busy pages; WB_SYNC_ALL waits for them.
+// generic_writepages (mpage_writepages): walk the pages tagged dirty and
+// ->writepage each. WB_SYNC_NONE skips busy pages; WB_SYNC_ALL waits for
+// them, including a page another writer has cleaned but not yet marked
+// under writeback: it still holds the tag and the page lock.
 int do_writepages(address_space* mapping, writeback_sync_modes mode) {
   KFUNC("generic_writepages");
   if (!mapping_cap_writeback_dirty(mapping)) return 0;
   int ret = 0;
   for_each_cached_page(mapping, [&](page* p) {
-    point_read("generic_writepages:PageDirty", obj_page_flags(p));
-    if (!PageDirty(p)) return;  // the radix-tree DIRTY tag lookup
+    point_read("generic_writepages:page", obj_page_flags(p));
     if (mode == WB_SYNC_NONE) {
       if (TestSetPageLocked(p)) return;
     } else {
@@ -93,7 +96,7 @@ int do_writepages(address_space* mapping, writeback_sync_modes mode) {
     }
     const int err = mapping->a_ops->writepage(p);  // unlocks the page
     if (err && !ret) ret = err;
-  });
+  }, pagevec_lookup_tag_dirty);
   return ret;
 }
 

@@ -77,9 +77,15 @@ struct page {
   const char* removed_by = "";   // the kernel function that took it out of the cache (reports)
 };
 
-// The radix tree, shrunk to an array indexed by pgoff.
+// The radix tree, shrunk to an array indexed by pgoff, with the one tag the
+// model needs (PAGECACHE_TAG_WRITEBACK is PG_writeback itself: both change
+// together under tree_lock).
 struct radix_tree_root {
   std::array<page*, kMaxFilePages> slots{};
+  // PAGECACHE_TAG_DIRTY: set with PG_dirty, cleared only when writeback
+  // starts on a clean page or the slot is deleted; clear_page_dirty_for_io
+  // leaves it, so a page being written is still found by the dirty lookup.
+  std::array<bool, kMaxFilePages> tag_dirty{};
 };
 
 struct address_space_operations;

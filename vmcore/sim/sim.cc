@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <set>
 
 namespace faultline::sim {
 
@@ -282,13 +283,20 @@ TaskSet Sim::deadlock_cycle() const {
 void Sim::deadlock() {
   // Built in a lambda: halt() abandons this stack, so no container may be live here.
   auto signature = [&] {
+    // The lock classes of the cycle, as lockdep names an inversion: one bug
+    // keeps one signature whichever call sites (lock_page, find_lock_page,
+    // wait_on_page_locked) the kernel version waits in.
     const TaskSet cycle = deadlock_cycle();
-    std::vector<std::string> labels;
-    for (TaskId t = 0; t < ntasks_; ++t)
-      if (cycle & task_bit(t)) labels.emplace_back(tasks_[t].wait_label.name);
-    std::sort(labels.begin(), labels.end());
+    std::set<std::string> classes;
+    for (TaskId t = 0; t < ntasks_; ++t) {
+      if (!(cycle & task_bit(t))) continue;
+      const TaskSlot& s = tasks_[t];
+      std::string name = s.waiting_for ? obj_kind_name(s.waiting_for->obj().kind) : s.wait_label.name;
+      std::replace(name.begin(), name.end(), ' ', '_');
+      classes.insert(std::move(name));
+    }
     std::string sig = "deadlock:";
-    for (std::size_t i = 0; i < labels.size(); ++i) sig += (i ? "|" : "") + labels[i];
+    for (const std::string& c : classes) sig += (sig.back() == ':' ? "" : "|") + c;
     return sig;
   };
   std::string report = "INFO: task deadlock: no task can run\n" + blocked_summary();
