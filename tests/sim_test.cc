@@ -218,19 +218,24 @@ TEST(BitLock, UnlockWakesOneExclusiveWaiterAndEveryPlainWaiter) {
   EXPECT_EQ(order, (std::vector<std::string>{"unlock0", "lock1", "lock2", "waited"}));
 }
 
+// Two tasks taking a and b in opposite orders.
+void add_abba(Tasks& tasks, Mutex& a, Mutex& b) {
+  tasks.add([&] {
+    a.lock("test:lock_a");
+    work();
+    b.lock("test:lock_b");
+  });
+  tasks.add([&] {
+    b.lock("test:lock_b");
+    work();
+    a.lock("test:lock_a");
+  });
+}
+
 TEST(Detection, AbbaDeadlockIsReportedWithWaitersAndHolders) {
   Mutex a(Obj{ObjKind::TestLock, 10, 0}), b(Obj{ObjKind::TestLock, 11, 0});
   Tasks tasks;
-  tasks.add([&] {
-    a.lock("test:lock_a");
-    work();
-    b.lock("test:lock_b");
-  });
-  tasks.add([&] {
-    b.lock("test:lock_b");
-    work();
-    a.lock("test:lock_a");
-  });
+  add_abba(tasks, a, b);
   RoundRobin rr;
   const Stop& stop = tasks.run(rr);
   ASSERT_EQ(stop.kind, StopKind::Deadlock);
@@ -246,16 +251,7 @@ TEST(Detection, DeadlockSignatureNamesTheCycleNotTheTasksQueuedBehindIt) {
   Mutex a(Obj{ObjKind::TestLock, 10, 0}), b(Obj{ObjKind::TestLock, 11, 0});
   Mutex c(Obj{ObjKind::IMutex, 0, 0});
   Tasks tasks;
-  tasks.add([&] {
-    a.lock("test:lock_a");
-    work();
-    b.lock("test:lock_b");
-  });
-  tasks.add([&] {
-    b.lock("test:lock_b");
-    work();
-    a.lock("test:lock_a");
-  });
+  add_abba(tasks, a, b);
   tasks.add([&] {
     c.lock("test:bystander_c");
     work();

@@ -80,35 +80,37 @@ repeat:
   return p;
 }
 
-// Gang lookup: up to nr_pages cached pages at index >= start, each referenced.
-unsigned pagevec_lookup(page** pages, address_space* mapping, pgoff_t start, unsigned nr_pages) {
-  read_lock_irq(&mapping->tree_lock, "pagevec_lookup:read_lock_irq");
+namespace {
+
+// radix_tree_gang_lookup(_tag): up to nr_pages cached pages at index >= start
+// (only those tagged dirty if asked), each referenced.
+unsigned gang_lookup(page** pages, address_space* mapping, pgoff_t start, unsigned nr_pages, bool tagged_dirty) {
+  static constexpr sim::Label kLock[2] = {"pagevec_lookup:read_lock_irq", "pagevec_lookup_tag:read_lock_irq"};
+  static constexpr sim::Label kUnlock[2] = {"pagevec_lookup:read_unlock_irq", "pagevec_lookup_tag:read_unlock_irq"};
+  static constexpr sim::Label kSlot[2] = {"pagevec_lookup:radix_tree_gang_lookup",
+                                          "pagevec_lookup_tag:radix_tree_gang_lookup_tag"};
+  read_lock_irq(&mapping->tree_lock, kLock[tagged_dirty]);
   unsigned n = 0;
   for (uint64_t i = start.v; i < kMaxFilePages && n < nr_pages; ++i) {
     page* p = mapping->page_tree.slots[i];
     if (!p) continue;
-    access_note("pagevec_lookup:radix_tree_gang_lookup", obj_cache_slot(mapping, pgoff_t(i)), sim::Access::Read);
+    access_note(kSlot[tagged_dirty], obj_cache_slot(mapping, pgoff_t(i)), sim::Access::Read);
+    if (tagged_dirty && !mapping->page_tree.tag_dirty[i]) continue;
     page_cache_get(p);
     pages[n++] = p;
   }
-  read_unlock_irq(&mapping->tree_lock, "pagevec_lookup:read_unlock_irq");
+  read_unlock_irq(&mapping->tree_lock, kUnlock[tagged_dirty]);
   return n;
 }
 
+}  // namespace
+
+unsigned pagevec_lookup(page** pages, address_space* mapping, pgoff_t start, unsigned nr_pages) {
+  return gang_lookup(pages, mapping, start, nr_pages, false);
+}
+
 unsigned pagevec_lookup_tag_dirty(page** pages, address_space* mapping, pgoff_t start, unsigned nr_pages) {
-  read_lock_irq(&mapping->tree_lock, "pagevec_lookup_tag:read_lock_irq");
-  unsigned n = 0;
-  for (uint64_t i = start.v; i < kMaxFilePages && n < nr_pages; ++i) {
-    page* p = mapping->page_tree.slots[i];
-    if (!p) continue;
-    access_note("pagevec_lookup_tag:radix_tree_gang_lookup_tag", obj_cache_slot(mapping, pgoff_t(i)),
-                sim::Access::Read);
-    if (!mapping->page_tree.tag_dirty[i]) continue;
-    page_cache_get(p);
-    pages[n++] = p;
-  }
-  read_unlock_irq(&mapping->tree_lock, "pagevec_lookup_tag:read_unlock_irq");
-  return n;
+  return gang_lookup(pages, mapping, start, nr_pages, true);
 }
 
 void pagevec_release(page** pages, unsigned nr) {
