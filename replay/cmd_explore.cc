@@ -173,8 +173,9 @@ void add_explore(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("explore", "Run many interleavings of a scenario; record every distinct failure");
   cmd->add_option("scenario", args->scenario, "Scenario schedule (its decisions are ignored)")->required();
   cmd->add_option("--strategy", args->strategy, "random, pct or dfs")->check(CLI::IsMember({"random", "pct", "dfs"}));
-  cmd->add_option("--runs", args->runs, "Stop after N runs (default 10000; dfs: until exhausted)");
-  cmd->add_option("--seconds", args->seconds, "Stop after S seconds");
+  cmd->add_option("--runs", args->runs, "Stop after N runs (default 10000; dfs: until exhausted)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+  cmd->add_option("--seconds", args->seconds, "Stop after S seconds")->check(CLI::Range(0.0, 1e7));
   cmd->add_option("--seed", args->seed, "Seed of the random and pct strategies");
   cmd->add_option("--depth", args->depth, "PCT bug depth d (d-1 priority change points)")->check(CLI::Range(1u, 32u));
   cmd->add_option("--preemption-bound", args->preemption_bound, "DFS: at most K preemptions")->check(CLI::Range(0u, 16u));

@@ -44,16 +44,29 @@ int replay_file(const std::string& path, const ReplayArgs& args, const std::opti
   if (!out.report.empty()) fmt::print("{}", out.report);
   if (out.ignored_decisions == 0 && strategy.ignored())
     fmt::print("note: {} decisions named a task that could not run then; they were ignored\n", strategy.ignored());
-  // Has the model changed since this schedule was recorded?
   bool departed = false;
-  if (const auto& d = strategy.departure()) {
+  for (const std::string& u : strategy.unreached()) {
+    fmt::print("note: a label decision was never reached: {}\n", u);
+    departed = true;
+  }
+  // Has the model changed since this schedule was recorded? (A recording says
+  // nothing about another kernel.)
+  const Recording& rec = s.recording();
+  const auto own = schedule_kernel(s, nullptr);
+  const std::string recorded_on = own ? mm::describe_config(*own) : "";
+  if (recorded_on != out.kernel) {
+    if (s.has_recording()) fmt::print("note: recorded on {}; not compared on {}\n", recorded_on, out.kernel);
+  } else if (const auto& d = strategy.departure()) {
     fmt::print("departs from the recording at step {}: recorded at \"{}\", now at \"{}\"\n", d->step, d->expected,
                d->actual);
     departed = true;
-  } else if (s.has_recording() && s.recording().trace_hash() && !kernel &&
-             s.recording().trace_hash() != out.trace_hash) {
-    fmt::print("departs from the recording: trace {:016x} was recorded, this run gave {:016x}\n",
-               s.recording().trace_hash(), out.trace_hash);
+  } else if (rec.trace_hash() && rec.trace_hash() != out.trace_hash) {
+    fmt::print("departs from the recording: trace {:016x} was recorded, this run gave {:016x}\n", rec.trace_hash(),
+               out.trace_hash);
+    departed = true;
+  } else if (!rec.outcome().empty() && (rec.outcome() != outcome_name(out.kind) || rec.signature() != out.signature)) {
+    fmt::print("departs from the recording: {} {} was recorded, this run gave {} {}\n", rec.outcome(), rec.signature(),
+               outcome_name(out.kind), out.signature);
     departed = true;
   }
   if (departed && args.strict) code = kExitFailure;

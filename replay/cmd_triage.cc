@@ -28,9 +28,9 @@ struct TriageArgs {
   uint32_t max_runs = 5000;
 };
 
-// "preset signature" pairs the regression corpus already expects.
-std::set<std::string> known_signatures(const std::string& dir) {
-  std::set<std::string> known;
+// "preset signature" -> the regression file that expects it.
+std::map<std::string, fs::path> known_signatures(const std::string& dir) {
+  std::map<std::string, fs::path> known;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return known;
   for (const auto& entry : fs::directory_iterator(dir)) {
@@ -40,7 +40,7 @@ std::set<std::string> known_signatures(const std::string& dir) {
       std::istringstream fields(line.substr(10));
       std::string preset, outcome, signature;
       fields >> preset >> outcome >> signature;
-      if (!signature.empty()) known.insert(preset + " " + signature);
+      if (!signature.empty()) known.emplace(preset + " " + signature, entry.path());
     }
   }
   return known;
@@ -57,10 +57,11 @@ std::string report_title(const std::string& report) {
 int triage(const TriageArgs& args) {
   std::optional<mm::KernelConfig> kernel;
   if (!parse_kernel(args.kernel, &kernel)) return kExitBadInput;
-  const std::set<std::string> known = known_signatures(args.known);
+  const std::map<std::string, fs::path> known = known_signatures(args.known);
   struct Finding {
     Schedule schedule;
     Outcome outcome;
+    fs::path first;  // the first input with this signature
     size_t count = 0;
   };
   std::map<std::string, Finding> findings;
@@ -85,7 +86,7 @@ int triage(const TriageArgs& args) {
       Schedule s = *l.schedule;
       RunOptions o{.kernel = kernel};
       const Outcome out = replay(s, o);
-      if (!is_failure(out.kind) && out.kind != OutcomeKind::StepLimit) {
+      if (!is_failure(out.kind)) {
         ++clean;
         continue;
       }
@@ -93,6 +94,7 @@ int triage(const TriageArgs& args) {
       if (fresh) {
         it->second.schedule = s;
         it->second.outcome = out;
+        it->second.first = f;
       }
       ++it->second.count;
     }
@@ -104,10 +106,21 @@ int triage(const TriageArgs& args) {
   size_t fresh_count = 0;
   for (auto& [signature, f] : findings) {
     const std::string preset = f.outcome.kernel;
-    const bool is_known = known.count(preset + " " + signature) > 0;
+    const auto regression = known.find(preset + " " + signature);
+    const bool is_known = regression != known.end();
     fmt::print("\n{} {} {} on {} ({} inputs)\n", is_known ? "KNOWN" : "NEW  ", outcome_name(f.outcome.kind), signature,
                preset, f.count);
-    if (is_known || args.out.empty()) continue;
+    const std::string on_kernel = args.kernel.empty() ? "" : " --kernel " + args.kernel;
+    if (is_known) {
+      fmt::print("      {}\n", report_title(f.outcome.report));
+      fmt::print("      reproducer: {} (replay{} --trace {} for the input)\n", regression->second.string(), on_kernel,
+                 f.first.string());
+      continue;
+    }
+    if (args.out.empty()) {
+      fmt::print("      replay: build/bin/faultline replay{} --trace {}\n", on_kernel, f.first.string());
+      continue;
+    }
     ++fresh_count;
     MinimizeOptions mo;
     mo.kernel = kernel;

@@ -35,7 +35,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? kExitOk : kExitBadInput;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    error_line(fmt::format("{} (see --help)", e.what()));
+    return kExitBadInput;
   }
   return exit_code;
 }

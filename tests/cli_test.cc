@@ -10,6 +10,7 @@
 
 #include "tests/test_util.h"
 #include "toolkit/minimize.h"
+#include "toolkit/record.h"
 
 namespace faultline {
 namespace {
@@ -108,12 +109,18 @@ TEST_F(Cli, BadFilesGiveExit2AndOneLineNamingTheProblem) {
   write("empty.pb", "");
   write("corrupt.pb", std::string("\xff\xff\xff\xff\x0f garbage \x01\x02", 16));
   write("truncated.pb", bin.substr(0, 5));
+  write("cut_on_a_field.pb", bin.substr(0, bin.size() - 6));
+  write("unknown_field.pb", std::string("\xf8\x06\x05", 3));
+  write("bad_utf8.txtpb", "processes {} tasks { process: 0 name: \"\\377\" }\n");
   write("oversized.pb", std::string(kMaxScheduleBytes + 10, 'x'));
   write("bad.txtpb", "tasks { process: 7 }\n");
   const std::pair<const char*, const char*> cases[] = {
       {"empty.pb", "empty input"},
       {"corrupt.pb", "not a valid binary schedule"},
       {"truncated.pb", "not a valid binary schedule"},
+      {"cut_on_a_field.pb", "truncated"},
+      {"unknown_field.pb", "unknown field 111"},
+      {"bad_utf8.txtpb", "tasks[0].name: not valid UTF-8"},
       {"oversized.pb", "input too large"},
       {"bad.txtpb", "invalid schedule: tasks[0].process"},
       {"missing.pb", "no such file"},
@@ -130,6 +137,64 @@ TEST_F(Cli, BadFilesGiveExit2AndOneLineNamingTheProblem) {
   EXPECT_EQ(faultline_cmd("minimize " + source("corpus/regressions/fault_vs_truncate.txtpb") + " -o " + path("x.txtpb"))
                 .exit_code,
             2);  // it does not fail: nothing to minimize
+}
+
+TEST_F(Cli, TheContentDecidesTheFormatNotTheFileName) {
+  write("binary.txtpb", to_binary(testing::schedule_from_file(source("corpus/regressions/fault_vs_invalidate.txtpb"))));
+  const Result r = faultline_cmd("replay " + path("binary.txtpb"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("dangling-mapping:invalidate_complete_page2"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, UsageErrorsAreOneLine) {
+  for (const char* args : {"explore x.txtpb --runs -1", "explore x.txtpb --seconds -5", "frobnicate"}) {
+    const Result r = faultline_cmd(args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << args << ": " << r.output;
+  }
+}
+
+TEST_F(Cli, ALabelDecisionThatNeverFiresIsReported) {
+  std::string text = testing::read_file(source("corpus/regressions/fault_vs_invalidate.txtpb"));
+  text.replace(text.find("write_lock_irq"), 14, "write_lock_irk");
+  write("typo.txtpb", text);
+  const Result r = faultline_cmd("replay " + path("typo.txtpb"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;  // the race needs the decision
+  EXPECT_NE(r.output.find("never reached: task 0 reached \"invalidate_complete_page2:write_lock_irk\" 0 times"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(faultline_cmd("replay --strict " + path("typo.txtpb")).exit_code, 1);
+}
+
+TEST_F(Cli, ReplayComparesTheRecordedOutcomeOnTheRecordedKernelOnly) {
+  std::string text = testing::read_file(source("corpus/regressions/fault_vs_invalidate.txtpb"));
+  write("recorded.txtpb", text + "recording { outcome: \"Deadlock\" signature: \"deadlock:page_lock\" }\n");
+  const Result r = faultline_cmd("replay --strict " + path("recorded.txtpb"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("departs from the recording: Deadlock deadlock:page_lock was recorded"), std::string::npos)
+      << r.output;
+  const Result other = faultline_cmd("replay --strict --kernel seed " + path("recorded.txtpb"));
+  EXPECT_EQ(other.exit_code, 0) << other.output;
+  EXPECT_NE(other.output.find("note: recorded on v2.6.20; not compared on seed"), std::string::npos) << other.output;
+}
+
+TEST_F(Cli, ExploreRecordsRunawayRunsAndTheStepLimitIsTheTasksOnly) {
+  write("tiny.txtpb", testing::read_file(source("corpus/seeds/fault_vs_odirect.txtpb")) + "limits { max_steps: 3 }\n");
+  const Result replayed = faultline_cmd("replay " + path("tiny.txtpb"));
+  EXPECT_EQ(replayed.exit_code, 1) << replayed.output;  // setting up the mappings is not limited by it
+  EXPECT_NE(replayed.output.find("StepLimit step-limit"), std::string::npos) << replayed.output;
+  const Result r = faultline_cmd("explore " + path("tiny.txtpb") + " --runs 20 -q -o " + path("found"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(fs::exists(path("found/step-limit.txtpb"))) << r.output;
+}
+
+TEST(Record, SwitchesForcedByFairnessAreNoPreemptions) {
+  // The patched fault re-issues readpage on a persistent error: a retry loop
+  // the fairness rule keeps running; none of its switches is a decision.
+  const Schedule s = testing::schedule_from_file(source_dir() / "corpus/regressions/readpage_eio_livelock.txtpb");
+  const Outcome out = replay(s, RunOptions{.keep_trace = true});
+  EXPECT_EQ(out.kind, OutcomeKind::Livelock);
+  EXPECT_EQ(count_preemptions(out), 0u);
 }
 
 TEST(Minimize, KeepsTheSignatureAndNeverGrows) {

@@ -2,6 +2,8 @@
 // message naming the problem, never a crash.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <google/protobuf/util/message_differencer.h>
 
 #include "tests/test_util.h"
@@ -21,11 +23,15 @@ TEST(ScheduleIo, TextAndBinaryRoundTrip) {
   const ParsedSchedule from_binary = parse_schedule(to_binary(s));
   ASSERT_TRUE(from_binary.schedule) << from_binary.error;
   EXPECT_EQ(from_binary.format, ScheduleFormat::Binary);
-  EXPECT_TRUE(MessageDifferencer::Equals(*from_binary.schedule, s));
+  // The binary form is version 2 and ends with the end marker; text leaves the marker out.
+  Schedule sealed = s;
+  seal(sealed);
+  EXPECT_TRUE(MessageDifferencer::Equals(*from_binary.schedule, sealed));
   const ParsedSchedule from_text = parse_schedule(to_text(*from_binary.schedule));
   ASSERT_TRUE(from_text.schedule) << from_text.error;
   EXPECT_EQ(from_text.format, ScheduleFormat::Text);
-  EXPECT_TRUE(MessageDifferencer::Equals(*from_text.schedule, s));
+  sealed.clear_end_marker();
+  EXPECT_TRUE(MessageDifferencer::Equals(*from_text.schedule, sealed));
   EXPECT_EQ(replay(*from_binary.schedule).trace_hash, replay(s).trace_hash);
 }
 
@@ -42,12 +48,63 @@ TEST(ScheduleIo, TextSyntaxErrorNamesLineAndColumn) {
   EXPECT_NE(p.error.find("bogus"), std::string::npos) << p.error;
 }
 
-TEST(ScheduleIo, TruncatedBinaryIsRejected) {
+TEST(ScheduleIo, EveryCutOfABinaryScheduleIsRejected) {
   const std::string bin = to_binary(race());
-  // Cut inside the first length-delimited field.
-  const ParsedSchedule p = parse_schedule(std::string_view(bin).substr(0, 5));
+  for (size_t n = 1; n < bin.size(); ++n) {
+    const ParsedSchedule p = parse_schedule(std::string_view(bin).substr(0, n));
+    EXPECT_FALSE(p.schedule) << "cut at " << n << " of " << bin.size() << " bytes loads";
+    EXPECT_FALSE(p.error.empty());
+  }
+  const ParsedSchedule cut_after_a_field = parse_schedule(std::string_view(bin).substr(0, bin.size() - 6));
+  EXPECT_NE(cut_after_a_field.error.find("truncated"), std::string::npos) << cut_after_a_field.error;
+}
+
+// Field numbers are permanent: binaries written before the end marker existed
+// (version 1, here encoded by protoc from the text form) still load and mean
+// the same thing.
+TEST(ScheduleIo, AVersion1BinaryStillLoadsAndMeansTheSame) {
+  std::ifstream in(source_dir() / "tests/data/fault_vs_invalidate.v1.pb", std::ios::binary);
+  const std::string bin((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const ParsedSchedule p = parse_schedule(bin);
+  ASSERT_TRUE(p.schedule) << p.error;
+  EXPECT_EQ(p.schedule->format_version(), 0u);
+  EXPECT_TRUE(MessageDifferencer::Equals(*p.schedule, race()));
+  EXPECT_EQ(replay(*p.schedule).signature, "dangling-mapping:invalidate_complete_page2");
+}
+
+TEST(ScheduleIo, FieldsThisBuildDoesNotKnowAreRejected) {
+  std::string bin = to_binary(race());
+  bin.insert(0, "\xf8\x06\x05", 3);  // field 111, varint 5
+  const ParsedSchedule p = parse_schedule(bin);
+  ASSERT_TRUE(p.schedule) << p.error;
+  const auto error = validate_schedule(*p.schedule);
+  ASSERT_TRUE(error);
+  EXPECT_EQ(*error, "schedule: unknown field 111 (written by a newer faultline, or not a schedule)");
+  Schedule nested = race();
+  nested.mutable_tasks(1)->mutable_syscalls(0)->mutable_load()->GetReflection()
+      ->MutableUnknownFields(nested.mutable_tasks(1)->mutable_syscalls(0)->mutable_load())->AddVarint(9, 1);
+  EXPECT_EQ(validate_schedule(nested).value_or(""), "tasks[1].syscalls[0].load: unknown field 9 (written by a newer faultline, or not a schedule)");
+}
+
+TEST(ScheduleIo, InvalidUtf8IsRejectedNamingTheFieldWithoutProtobufLogging) {
+  Schedule s = schedule_from_text("processes {} tasks { process: 0 name: \"ok\" }");
+  const ParsedSchedule text = parse_schedule("processes {} tasks { process: 0 name: \"\\377\" }");
+  ASSERT_TRUE(text.schedule) << text.error;
+  EXPECT_EQ(validate_schedule(*text.schedule).value_or(""), "tasks[0].name: not valid UTF-8");
+  std::string bin = to_binary(s);
+  const size_t at = bin.find("ok");
+  ASSERT_NE(at, std::string::npos);
+  bin[at] = '\xff';
+  ::testing::internal::CaptureStderr();
+  const ParsedSchedule p = parse_schedule(bin);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
   EXPECT_FALSE(p.schedule);
-  EXPECT_FALSE(p.error.empty());
+  EXPECT_NE(p.error.find("faultline.Task.name"), std::string::npos) << p.error;
+}
+
+TEST(ScheduleIo, AScheduleWithoutTasksIsInvalid) {
+  EXPECT_EQ(validate_schedule(schedule_from_text("processes {}")).value_or(""),
+            "tasks: a schedule needs at least one task");
 }
 
 TEST(ScheduleIo, OversizedInputIsRejected) {
@@ -88,7 +145,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "processes[0].mappings[0]"},
         BadCase{"processes {} tasks { process: 0 } decisions { step: 1 task: 7 }", "decisions[0].task"},
         BadCase{"limits { max_steps: 2000000 }", "limits.max_steps"},
-        BadCase{"format_version: 2", "format_version"},
+        BadCase{"format_version: 3", "format_version"},
         BadCase{"processes {} "
                 "tasks { process: 0 } tasks { process: 0 } tasks { process: 0 } tasks { process: 0 } "
                 "tasks { process: 0 } tasks { process: 0 } tasks { process: 0 } tasks { process: 0 } "

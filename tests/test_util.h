@@ -40,9 +40,10 @@ inline Schedule schedule_from_file(const std::filesystem::path& p) {
   return parsed.schedule ? *parsed.schedule : Schedule{};
 }
 
-inline Outcome replay_on(const Schedule& s, std::string_view preset) {
+inline Outcome replay_on(const Schedule& s, std::string_view preset, bool keep_trace = false) {
   RunOptions o;
   o.kernel = mm::preset_config(preset);
+  o.keep_trace = keep_trace;
   return replay(s, o);
 }
 

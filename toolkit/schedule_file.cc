@@ -34,8 +34,8 @@ LoadedSchedule load_schedule_file(const std::filesystem::path& path) {
   }
   std::stringstream ss;
   ss << in.rdbuf();
-  const ScheduleFormat hint = path.extension() == ".txtpb" ? ScheduleFormat::Text : ScheduleFormat::Auto;
-  ParsedSchedule p = parse_schedule(ss.str(), hint);
+  // The content decides, not the name: a binary file named .txtpb loads too.
+  ParsedSchedule p = parse_schedule(ss.str());
   if (!p.schedule) {
     r.error = fmt::format("{}: {}", path.string(), p.error);
     return r;

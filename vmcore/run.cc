@@ -35,7 +35,8 @@ std::optional<OutcomeKind> parse_outcome_name(std::string_view name) {
 }
 
 bool is_failure(OutcomeKind k) {
-  return k == OutcomeKind::Violation || k == OutcomeKind::Deadlock || k == OutcomeKind::Livelock;
+  return k == OutcomeKind::Violation || k == OutcomeKind::Deadlock || k == OutcomeKind::Livelock ||
+         k == OutcomeKind::StepLimit;
 }
 
 std::optional<mm::KernelConfig> schedule_kernel(const Schedule& s, std::string* error) {
@@ -173,6 +174,7 @@ void build_files(mm::Kernel& k, checks::Checks& c, const Schedule& s) {
     in.ra_pages = f.has_ra_pages() ? f.ra_pages() : 4;
     in.has_page_mkwrite = f.page_mkwrite();
     in.has_launder_page = f.launder_page();
+    in.driver_nopage = DriverNopage(f.driver_nopage());
     in.name = f.name().c_str();
     in.i_mutex.set_obj({sim::ObjKind::IMutex, i, 0});
     in.i_alloc_sem.set_obj({sim::ObjKind::IAllocSem, i, 0});
@@ -289,7 +291,8 @@ Outcome Runner::run(const Schedule& s, sim::Strategy& strategy, const RunOptions
   {
     sim::DefaultStrategy setup_strategy;
     auto* setup = alloc.new_object<SetupArgs>(SetupArgs{&s, {}, {}});
-    sim.reset(setup_strategy, limits);
+    // The schedule's limits are for its tasks; setting up is bounded by itself.
+    sim.reset(setup_strategy, sim::RunLimits{ScheduleLimits::kDefaultSteps, ScheduleLimits::kDefaultRetries});
     sim.spawn("setup", setup_task, setup);
     const sim::Stop& stop = sim.run();
     std::string error = setup->error;

@@ -220,7 +220,11 @@ std::optional<Finding> check_state(Checks& c) {
       if (p->mapping != mapping || p->index != index || cached != p) {
         // Named after the path that took the page out of the cache, so both
         // orders of the same race (pte first, or removal first) read alike.
-        const char* cause = p->mapping ? fn : p->removed_by;
+        // A handler that returns its page unlocked (a legacy ->nopage) is
+        // outside the page-lock protocol of the patch: one kind of its own
+        // there, whatever removed the page.
+        const char* cause =
+            k.cfg.seed_fault_pagelock && vma->vm_ops->legacy_nopage ? "unlocked-nopage" : p->mapping ? fn : p->removed_by;
         return Finding{
             "faultline: dangling mapping: a pte maps a page that is not the file's cached page",
             fmt::format("{}\n{}\nmapped: {}\ncached: {}\nremoved from the cache by: {}\n"

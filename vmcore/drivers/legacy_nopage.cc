@@ -1,8 +1,12 @@
 // A driver (or an out-of-tree filesystem) of the 2.6.20 era: its mmap installs
-// vm_ops of its own whose ->nopage wraps filemap_nopage, and it was never
-// updated to set VM_CAN_INVALIDATE. The patch's BUG_ONs catch it. From the
+// vm_ops of its own and was never updated to set VM_CAN_INVALIDATE; the
+// patch's BUG_ONs are meant for it. Its ->nopage either wraps filemap_nopage
+// or looks the page up itself and returns it unlocked, as every ->nopage did
+// before the patch; a half-converted one sets the flag all the same. From the
 // 2.6.23 ->fault conversion on (fault_vm_fault_locked) the wrapper is a ->fault
-// around filemap_fault and the flag no longer exists.
+// around filemap_fault, the flag no longer exists, and the own lookup stays a
+// legacy ->nopage whose page __do_fault locks.
+#include "vmcore/mm/locking.h"
 #include "vmcore/mm/mm.h"
 
 namespace faultline::mm {
@@ -14,12 +18,48 @@ page* legacy_driver_nopage(vm_area_struct* vma, unsigned long address, int* type
   return filemap_nopage(vma, address, type);
 }
 
-const vm_operations_struct legacy_driver_vm_ops = {.nopage = legacy_driver_nopage, .page_mkwrite = nullptr};
+// The page is looked up (and read in, synchronously, on a miss) without its
+// lock: nothing keeps it in the cache between here and the pte.
+page* legacy_driver_own_nopage(vm_area_struct* vma, unsigned long address, int* type) {
+  KFUNC("legacy_driver_own_nopage");
+  inode* inode = vma->vm_file;
+  address_space* mapping = inode->i_mapping;
+  const pgoff_t pgoff = pgoff_t(((address - vma->vm_start) >> PAGE_CACHE_SHIFT) + vma->vm_pgoff.v);
+  const loff_t size = i_size_read(inode, "legacy_driver_own_nopage:i_size_read");
+  if (pgoff.v >= (size + PAGE_CACHE_SIZE - 1) >> PAGE_CACHE_SHIFT) return NOPAGE_SIGBUS;
+  for (;;) {
+    if (page* p = find_get_page(mapping, pgoff)) {
+      point_read("legacy_driver_own_nopage:PageUptodate", obj_page_flags(p));
+      if (!PageUptodate(p)) {
+        wait_on_page_locked(p);
+        point_read("legacy_driver_own_nopage:PageUptodate_after_read", obj_page_flags(p));
+        if (!PageUptodate(p)) {
+          page_cache_release(p);
+          return NOPAGE_SIGBUS;
+        }
+      }
+      if (type) *type = VM_FAULT_MINOR;
+      return p;
+    }
+    const int error = page_cache_read(inode, pgoff);
+    if (error < 0) return error == -ENOMEM ? NOPAGE_OOM : NOPAGE_SIGBUS;
+    sim().retry("legacy_driver_own_nopage:read");
+  }
+}
+
+const vm_operations_struct legacy_driver_vm_ops = {.nopage = legacy_driver_nopage};
+const vm_operations_struct legacy_driver_own_vm_ops = {.nopage = legacy_driver_own_nopage, .legacy_nopage = true};
 
 }  // namespace
 
 int legacy_driver_mmap(inode* file, vm_area_struct* vma) {
-  vma->vm_ops = &legacy_driver_vm_ops;
+  if (file->driver_nopage == DriverNopage::WrapsFilemapNopage) {
+    vma->vm_ops = &legacy_driver_vm_ops;
+    return 0;
+  }
+  vma->vm_ops = &legacy_driver_own_vm_ops;
+  if (file->driver_nopage == DriverNopage::OwnLookupCanInvalidate && cfg().seed_fault_pagelock)
+    vma->vm_flags |= VM_CAN_INVALIDATE;
   return 0;
 }
 

@@ -168,9 +168,6 @@ void remove_from_page_cache(page* p) {
 
 // ---- filemap_nopage -----------------------------------------------------------
 
-namespace {
-
-// Reads one page into the cache; does not wait for the I/O.
 int page_cache_read(inode* file, pgoff_t offset) {
   KFUNC("page_cache_read");
   address_space* mapping = file->i_mapping;
@@ -187,6 +184,8 @@ int page_cache_read(inode* file, pgoff_t offset) {
   } while (ret == AOP_TRUNCATED_PAGE);
   return ret;
 }
+
+namespace {
 
 unsigned long size_in_pages(inode* i, sim::Label where) {
   return (i_size_read(i, where) + PAGE_CACHE_SIZE - 1) >> PAGE_CACHE_SHIFT;
@@ -328,34 +327,36 @@ int generic_file_mmap(inode* file, vm_area_struct* vma) {
 
 namespace {
 
-struct read_descriptor_t {
-  unsigned long written = 0;
-  unsigned long count = 0;
-  user_buffer buf;
-  uint8_t* out = nullptr;  // what the caller got: for results and the lost-write check
-  int error = 0;
-};
-
-// Copies part of a page to the reader. Faults on the destination are allowed:
-// no page lock is held.
-unsigned long file_read_actor(read_descriptor_t* desc, page* p, unsigned long offset, unsigned long size) {
+// file_read_actor on any source: a page's bytes (read at a schedule point) or
+// ZERO_PAGE's (obj None: nothing else writes them). The source is read by the
+// copy itself, after the destination is faulted in: that stores into it, and
+// it may be a mapping of this very page.
+unsigned long read_actor(read_descriptor_t* desc, const uint8_t* src, sim::Obj obj, unsigned long size) {
   if (size > desc->count) size = desc->count;
   uint8_t snapshot[PAGE_SIZE];
-  point_read("file_read_actor:copy", obj_page_data(p));
-  std::memcpy(snapshot, p->data + offset, size);
+  auto read_source = [&](sim::Label where) {
+    if (obj.kind != sim::ObjKind::None) point_read(where, obj);
+    std::memcpy(snapshot, src, size);
+  };
   unsigned long left = 0;
   if (desc->buf.user) {
     const unsigned long to = desc->buf.addr + desc->written;
     left = size;
-    if (!fault_in_pages_writeable(to, size)) left = __copy_to_user_inatomic(to, snapshot, size);
+    // Faults on the destination of a read are common, so do it first.
+    if (!fault_in_pages_writeable(to, size)) {
+      read_source("file_read_actor:copy");
+      left = __copy_to_user_inatomic(to, snapshot, size);
+    }
     if (left) {
-      left = copy_to_user(to, snapshot, size);  // do it the slow way
+      read_source("file_read_actor:copy_slow");  // do it the slow way
+      left = copy_to_user(to, snapshot, size);
       if (left) {
         size -= left;
         desc->error = -EFAULT;
       }
     }
   } else {
+    read_source("file_read_actor:copy");
     std::memcpy(desc->buf.kbuf + desc->written, snapshot, size);
   }
   std::memcpy(desc->out + desc->written, snapshot, size);
@@ -365,6 +366,15 @@ unsigned long file_read_actor(read_descriptor_t* desc, page* p, unsigned long of
 }
 
 }  // namespace
+
+unsigned long file_read_actor(read_descriptor_t* desc, page* p, unsigned long offset, unsigned long size) {
+  return read_actor(desc, p->data + offset, obj_page_data(p), size);
+}
+
+unsigned long zero_page_read_actor(read_descriptor_t* desc, unsigned long size) {
+  static const uint8_t zero_page[PAGE_SIZE] = {};
+  return read_actor(desc, zero_page, sim::Obj{}, size);
+}
 
 // do_generic_mapping_read with file_read_actor (the readahead window logic is
 // reduced to reading ahead the requested pages, up to ra_pages).

@@ -15,14 +15,17 @@ const SwitchInfo kSwitches[] = {
     {"fault_vm_fault_locked", &KernelConfig::fault_vm_fault_locked, "2.6.23",
      "->fault replaces ->nopage: VM_CAN_INVALIDATE and its BUG_ONs go; every handler returns the page "
      "locked (VM_FAULT_LOCKED), converted legacy drivers included"},
+    {"fault_mkwrite_unlocked", &KernelConfig::fault_mkwrite_unlocked, "2.6.23",
+     "__do_fault calls ->page_mkwrite with the page unlocked, relocks it, and refaults if it left the cache"},
     {"shmem_punch_unmap", &KernelConfig::shmem_punch_unmap, "2.6.21",
      "shmem_truncate_range unmaps the hole after its second truncate pass"},
     {"madvise_remove_drops_mmap_sem", &KernelConfig::madvise_remove_drops_mmap_sem, "2.6.21",
      "madvise(MADV_REMOVE) drops mmap_sem around vmtruncate_range"},
     {"wp_page_mkwrite_late_release", &KernelConfig::wp_page_mkwrite_late_release, "2.6.21",
      "do_wp_page keeps its reference to the old page until the pte lock is retaken after ->page_mkwrite"},
-    {"fault_dirty_page_wait", &KernelConfig::fault_dirty_page_wait, "2.6.22",
-     "faults wait_on_page_locked() the page they dirty before set_page_dirty (cpdfio vs fault race)"},
+    {"fault_dirty_page_wait", &KernelConfig::fault_dirty_page_wait, "2.6.23",
+     "do_wp_page waits for the page lock of the page it dirties before set_page_dirty; "
+     "clear_page_dirty_for_io BUG_ONs an unlocked page (clear_page_dirty_for_io vs fault race)"},
     {"filemap_fault_sigbus_release", &KernelConfig::filemap_fault_sigbus_release, "2.6.24",
      "filemap_fault releases the page when the i_size re-check under the page lock fails"},
     {"buffered_write_atomic_copy", &KernelConfig::buffered_write_atomic_copy, "2.6.24",
@@ -40,9 +43,10 @@ const std::vector<PresetInfo>& presets() {
     p.push_back({"seed", "2.6.20 plus exactly the reference patch (3/6) and patch 1/6's BUG_ON",
                  {"seed_fault_pagelock", "seed_remove_mapped_bug"}});
     std::vector<const char*> v23 = {"seed_fault_pagelock", "seed_remove_mapped_bug", "merged_truncate_unmap",
-                                    "fault_vm_fault_locked", "shmem_punch_unmap", "madvise_remove_drops_mmap_sem",
+                                    "fault_vm_fault_locked", "fault_mkwrite_unlocked", "shmem_punch_unmap",
+                                    "madvise_remove_drops_mmap_sem",
                                     "wp_page_mkwrite_late_release", "fault_dirty_page_wait"};
-    p.push_back({"v2.6.23", "the merged form of the fix with the 2.6.21 hole-punch and 2.6.22 fixes", v23});
+    p.push_back({"v2.6.23", "the merged form of the fix with the 2.6.21 hole-punch fixes and 2.6.23's fault changes", v23});
     std::vector<const char*> v26 = v23;
     for (const char* s : {"filemap_fault_sigbus_release", "buffered_write_atomic_copy",
                           "direct_io_invalidate_before", "filemap_fault_readpage_wait"})

@@ -25,6 +25,10 @@ struct KernelConfig {
   // every fault handler returns its page locked (VM_FAULT_LOCKED), including
   // the converted legacy drivers.
   bool fault_vm_fault_locked = false;
+  // 2.6.23 __do_fault: ->page_mkwrite is called with the page unlocked; the
+  // fault relocks it and, if it left the cache meanwhile, releases it and
+  // returns for a refault.
+  bool fault_mkwrite_unlocked = false;
   // 2.6.21 hole-punch fix: shmem_truncate_range unmaps after its second pass.
   bool shmem_punch_unmap = false;
   // 2.6.21 hole-punch fix: madvise(MADV_REMOVE) drops mmap_sem around vmtruncate_range.
@@ -32,8 +36,10 @@ struct KernelConfig {
   // 2.6.21: do_wp_page drops the old page only after retaking the pte lock
   // around ->page_mkwrite.
   bool wp_page_mkwrite_late_release = false;
-  // 2.6.22 "fix cpdfio vs fault race": faults wait for the page lock of the
-  // page they dirty before set_page_dirty.
+  // 2.6.23 "fix clear_page_dirty_for_io vs fault race": do_wp_page waits for
+  // the page lock of the page it dirties before set_page_dirty (the patched
+  // do_no_page holds that lock across the pte install already), and
+  // clear_page_dirty_for_io BUG_ONs an unlocked page.
   bool fault_dirty_page_wait = false;
   // 2.6.24: filemap_fault releases the page when the i_size re-check fails.
   bool filemap_fault_sigbus_release = false;

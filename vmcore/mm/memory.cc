@@ -71,8 +71,12 @@ retry:
   if (nopage_page == NOPAGE_OOM) return VM_FAULT_OOM;
 
   if (seed && cfg().fault_vm_fault_locked) {
-    // 2.6.23 __do_fault: every ->fault in the model returns VM_FAULT_LOCKED.
-    BUG_ON(!PageLocked(nopage_page), "__do_fault:VM_FAULT_LOCKED", "->fault returned an unlocked page");
+    // 2.6.23 __do_fault: a ->fault returns VM_FAULT_LOCKED; for consistency
+    // in subsequent calls, a legacy ->nopage's page is locked here.
+    if (vma->vm_ops->legacy_nopage)
+      nopage_page->locked.lock("__do_fault:lock_page_legacy");
+    else
+      BUG_ON(!PageLocked(nopage_page), "__do_fault:VM_FAULT_LOCKED", "->fault returned an unlocked page");
   } else if (seed) {
     BUG_ON((vma->vm_flags & VM_CAN_INVALIDATE) && !PageLocked(nopage_page), "do_no_page:PageLocked",
            "VM_CAN_INVALIDATE ->nopage returned an unlocked page");
@@ -94,6 +98,22 @@ retry:
       if (!seed) page_cache_release(nopage_page);  // 2.6.20 drops the file page at once
       new_page = p;
       anon = 1;
+    } else if (vma->vm_ops->page_mkwrite && seed && cfg().fault_mkwrite_unlocked) {
+      // 2.6.23 __do_fault: ->page_mkwrite is called with the page unlocked.
+      // "XXX: this is not quite right (racy vs invalidate) to unlock and
+      // relock the page like this": a page that left the cache meanwhile is
+      // released and the fault retried.
+      unlock_page(nopage_page);
+      if (vma->vm_ops->page_mkwrite(vma, new_page) < 0) {
+        page_cache_release(nopage_page);
+        return VM_FAULT_SIGBUS;
+      }
+      nopage_page->locked.lock("__do_fault:lock_page");
+      point_read("__do_fault:page_mapping", obj_page_mapping(nopage_page));
+      if (!nopage_page->mapping) {
+        anon = 1;  // not anon, but release nopage_page
+        goto out;
+      }
     } else if (vma->vm_ops->page_mkwrite) {
       // If the page will be shareable, see if the backing address space
       // wants to know that the page is about to become writable.
@@ -155,9 +175,8 @@ out:
     if (anon) page_cache_release(nopage_page);
   }
   if (dirty_page) {
-    // 2.6.22 waits for a racing clear_page_dirty_for_io(); the patched fault
-    // is protected by holding the page lock across the pte install.
-    if (cfg().fault_dirty_page_wait && !seed) wait_on_page_locked(dirty_page);
+    // No wait for a racing clear_page_dirty_for_io() here, in any version:
+    // the patched fault holds the page lock across the pte install.
     set_page_dirty_balance(dirty_page);
     put_page(dirty_page);
   }

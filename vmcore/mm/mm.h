@@ -89,10 +89,25 @@ struct user_buffer {
 
 // read(): fills out[0..ret) with the bytes copied to the caller.
 long do_generic_file_read(inode* file, loff_t* ppos, unsigned long count, user_buffer buf, uint8_t* out);
+
+struct read_descriptor_t {
+  unsigned long written = 0;
+  unsigned long count = 0;
+  user_buffer buf;
+  uint8_t* out = nullptr;  // what the caller got: for results and the lost-write check
+  int error = 0;
+};
+
+// Copies part of a page to the reader, faulting the destination in first.
+unsigned long file_read_actor(read_descriptor_t* desc, page* p, unsigned long offset, unsigned long size);
+// The same from ZERO_PAGE (a tmpfs hole).
+unsigned long zero_page_read_actor(read_descriptor_t* desc, unsigned long size);
 long generic_file_aio_write(inode* file, loff_t pos, unsigned long count, user_buffer buf, bool o_direct);
 
 // ---- mm/readahead.c -------------------------------------------------------
 int do_page_cache_readahead(address_space* mapping, inode* file, pgoff_t offset, unsigned long nr_to_read);
+// Reads one page into the cache; does not wait for the I/O.
+int page_cache_read(inode* file, pgoff_t offset);
 
 // ---- mm/memory.c ------------------------------------------------------------
 int handle_mm_fault(mm_struct* mm, vm_area_struct* vma, unsigned long address, int write_access);

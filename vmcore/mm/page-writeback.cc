@@ -50,6 +50,8 @@ void set_page_dirty_balance(page* p) { set_page_dirty(p); }
 // ptes are write-protected and cleaned first, their dirt moved to the page.
 int clear_page_dirty_for_io(page* p) {
   KFUNC("clear_page_dirty_for_io");
+  if (cfg().fault_dirty_page_wait)
+    BUG_ON(!PageLocked(p), "clear_page_dirty_for_io:PageLocked", "clear_page_dirty_for_io of an unlocked page");
   address_space* mapping = page_mapping(p);
   if (mapping && mapping_cap_writeback_dirty(mapping)) {
     if (page_mkclean(p)) set_page_dirty(p);

@@ -229,23 +229,24 @@ long shmem_file_write(inode* inode, loff_t pos, unsigned long count, user_buffer
   return written ? written : err;
 }
 
-// do_shmem_file_read with file_read_actor: holes read as zeroes.
+// do_shmem_file_read with file_read_actor: holes read as ZERO_PAGE.
 long shmem_file_read(inode* inode, loff_t* ppos, unsigned long count, user_buffer buf, uint8_t* out) {
   KFUNC("do_shmem_file_read");
   uint64_t index = uint64_t(*ppos) >> PAGE_CACHE_SHIFT;
   unsigned long offset = *ppos & (PAGE_CACHE_SIZE - 1);
-  unsigned long written = 0;
-  long error = 0;
-  static const uint8_t zero_page[PAGE_SIZE] = {};
-  while (count) {
+  read_descriptor_t desc;
+  desc.count = count;
+  desc.buf = buf;
+  desc.out = out;
+  while (desc.count) {
     loff_t i_size = i_size_read(inode, "do_shmem_file_read:i_size_read");
     uint64_t end_index = uint64_t(i_size) >> PAGE_CACHE_SHIFT;
     if (index > end_index) break;
     if (index == end_index && unsigned(i_size & (PAGE_CACHE_SIZE - 1)) <= offset) break;
     page* p = nullptr;
-    error = shmem_getpage(inode, pgoff_t(index), &p, SGP_READ, nullptr);
-    if (error) {
-      if (error == -EINVAL) error = 0;  // raced with truncate: EOF
+    desc.error = shmem_getpage(inode, pgoff_t(index), &p, SGP_READ, nullptr);
+    if (desc.error) {
+      if (desc.error == -EINVAL) desc.error = 0;  // raced with truncate: EOF
       break;
     }
     // We must evaluate after, since reads (unlike writes) are called
@@ -261,34 +262,15 @@ long shmem_file_read(inode* inode, loff_t* ppos, unsigned long count, user_buffe
       }
     }
     nr -= offset;
-    nr = std::min(nr, count);
-    uint8_t snapshot[PAGE_SIZE];
-    if (p) {
-      point_read("do_shmem_file_read:copy", obj_page_data(p));
-      std::memcpy(snapshot, p->data + offset, nr);
-    } else {
-      std::memcpy(snapshot, zero_page, nr);  // a hole: ZERO_PAGE
-    }
-    unsigned long left = 0;
-    if (buf.user)
-      left = copy_to_user(buf.addr + written, snapshot, nr);
-    else
-      std::memcpy(buf.kbuf + written, snapshot, nr);
-    const unsigned long ret = nr - left;
-    std::memcpy(out + written, snapshot, ret);
+    const unsigned long ret = p ? file_read_actor(&desc, p, offset, nr) : zero_page_read_actor(&desc, nr);
     if (p) page_cache_release(p);
-    written += ret;
-    count -= ret;
     offset += ret;
     index += offset >> PAGE_CACHE_SHIFT;
     offset &= PAGE_CACHE_SIZE - 1;
-    if (left) {
-      error = -EFAULT;
-      break;
-    }
+    if (ret != nr || !desc.count) break;
   }
   *ppos = loff_t(index << PAGE_CACHE_SHIFT) + loff_t(offset);
-  return written ? long(written) : error;
+  return desc.written ? long(desc.written) : desc.error;
 }
 
 }  // namespace faultline::mm

@@ -108,6 +108,8 @@ struct address_space {
 inline constexpr unsigned long AS_EIO = 1;
 
 enum class FileKind : uint8_t { Regular, Shmem, Driver };
+// A Driver file's ->nopage (schedule.proto File.DriverNopage).
+enum class DriverNopage : uint8_t { WrapsFilemapNopage, OwnLookup, OwnLookupCanInvalidate };
 
 // shmem_inode_info (swap is left out of the model).
 struct shmem_inode_info {
@@ -137,6 +139,7 @@ struct inode {
   unsigned ra_pages = 4;
   bool has_page_mkwrite = false;
   bool has_launder_page = false;
+  DriverNopage driver_nopage = DriverNopage::WrapsFilemapNopage;
   const char* name = "";
 };
 
@@ -152,6 +155,10 @@ enum : unsigned long {
 struct vm_operations_struct {
   page* (*nopage)(vm_area_struct* vma, unsigned long address, int* type) = nullptr;
   int (*page_mkwrite)(vm_area_struct* vma, page* page) = nullptr;
+  // From 2.6.23 (fault_vm_fault_locked) the converted handlers are ->fault
+  // and return the page locked; this one stays a legacy ->nopage and returns
+  // it unlocked, for __do_fault to lock.
+  bool legacy_nopage = false;
 };
 
 // A page-table entry. No swap or file ptes: a pte is none or present.

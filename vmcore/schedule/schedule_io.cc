@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 #include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/text_format.h>
+
+#include <mutex>
 
 #include "vmcore/kernel/syscalls.h"
 #include "vmcore/mm/kernel_config.h"
@@ -26,6 +29,19 @@ bool looks_like_text(std::string_view data) {
   return true;
 }
 
+// protobuf reports some parse errors (invalid UTF-8) only to its log: keep the
+// last message for our one-line error instead of letting it reach stderr.
+thread_local std::string protobuf_log;
+
+void capture_protobuf_log(google::protobuf::LogLevel, const char*, int, const std::string& message) {
+  protobuf_log = message;
+}
+
+void install_protobuf_log_capture() {
+  static std::once_flag once;
+  std::call_once(once, [] { google::protobuf::SetLogHandler(capture_protobuf_log); });
+}
+
 std::optional<std::string> parse_text(std::string_view data, Schedule* out) {
   google::protobuf::TextFormat::Parser parser;
   FirstError errors;
@@ -35,6 +51,18 @@ std::optional<std::string> parse_text(std::string_view data, Schedule* out) {
 }
 
 }  // namespace
+
+std::optional<std::string> parse_binary(std::string_view data, Schedule* out) {
+  install_protobuf_log_capture();
+  protobuf_log.clear();
+  if (!out->ParseFromArray(data.data(), int(data.size()))) {
+    return protobuf_log.empty() ? std::string("not a valid binary schedule (protobuf wire format)")
+                                : "not a valid binary schedule: " + protobuf_log;
+  }
+  if (out->format_version() >= kFormatVersion && out->end_marker() != kEndMarker)
+    return std::string("truncated: the binary schedule has no end marker (cut short?)");
+  return std::nullopt;
+}
 
 ParsedSchedule parse_schedule(std::string_view data, ScheduleFormat hint) {
   ParsedSchedule r;
@@ -47,52 +75,114 @@ ParsedSchedule parse_schedule(std::string_view data, ScheduleFormat hint) {
     return r;
   }
   Schedule s;
-  const bool text_first = hint == ScheduleFormat::Text || (hint == ScheduleFormat::Auto && looks_like_text(data));
-  if (text_first) {
-    auto err = parse_text(data, &s);
-    if (!err) {
-      r.schedule = std::move(s);
-      r.format = ScheduleFormat::Text;
-      return r;
+  ScheduleFormat format =
+      hint != ScheduleFormat::Auto ? hint : looks_like_text(data) ? ScheduleFormat::Text : ScheduleFormat::Binary;
+  std::optional<std::string> err = format == ScheduleFormat::Text ? parse_text(data, &s) : parse_binary(data, &s);
+  if (err && format == ScheduleFormat::Text) {
+    // Printable bytes can still be a binary schedule.
+    Schedule b;
+    if (hint == ScheduleFormat::Auto && !parse_binary(data, &b)) {
+      s = std::move(b);
+      format = ScheduleFormat::Binary;
+      err.reset();
+    } else {
+      err = "text schedule: " + *err;
     }
-    if (hint == ScheduleFormat::Text) {
-      r.error = "text schedule: " + *err;
-      return r;
-    }
-    s.Clear();
-    if (s.ParseFromArray(data.data(), int(data.size()))) {
-      r.schedule = std::move(s);
-      r.format = ScheduleFormat::Binary;
-      return r;
-    }
-    r.error = "text schedule: " + *err;
+  }
+  if (err) {
+    r.error = *err;
     return r;
   }
-  if (s.ParseFromArray(data.data(), int(data.size()))) {
-    r.schedule = std::move(s);
-    r.format = ScheduleFormat::Binary;
-    return r;
-  }
-  r.error = "not a valid binary schedule (protobuf wire format) and not text";
+  r.schedule = std::move(s);
+  r.format = format;
   return r;
+}
+
+void seal(Schedule& s) {
+  s.set_format_version(kFormatVersion);
+  s.set_end_marker(kEndMarker);
 }
 
 std::string to_text(const Schedule& s) {
   std::string out;
   google::protobuf::TextFormat::Printer printer;
-  printer.PrintToString(s, &out);
+  if (s.end_marker()) {
+    Schedule copy = s;
+    copy.clear_end_marker();
+    printer.PrintToString(copy, &out);
+  } else {
+    printer.PrintToString(s, &out);
+  }
   return out;
 }
 
 std::string to_binary(const Schedule& s) {
   std::string out;
-  s.SerializeToString(&out);
+  if (s.format_version() == kFormatVersion && s.end_marker() == kEndMarker) {
+    s.SerializeToString(&out);
+  } else {
+    Schedule copy = s;
+    seal(copy);
+    copy.SerializeToString(&out);
+  }
   return out;
 }
 
 namespace {
 
 using L = ScheduleLimits;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+bool valid_utf8(std::string_view v) {
+  for (size_t i = 0; i < v.size();) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (!n || i + n > v.size()) return false;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(v[i + k]) >> 6) != 0x2) return false;
+    i += n;
+  }
+  return true;
+}
+
+// A problem somewhere inside a message: where (built on the way out) and what.
+struct Malformed {
+  std::string where;
+  std::string what;
+};
+
+// Fields this build does not know (a newer faultline wrote them, or the bytes
+// are not a schedule) and strings that are not UTF-8, which the binary form
+// cannot carry.
+std::optional<Malformed> find_malformed(const Message& m) {
+  const auto* refl = m.GetReflection();
+  if (const auto& unknown = refl->GetUnknownFields(m); !unknown.empty())
+    return Malformed{"", fmt::format("unknown field {} (written by a newer faultline, or not a schedule)",
+                                     unknown.field(0).number())};
+  std::vector<const FieldDescriptor*> fields;
+  refl->ListFields(m, &fields);
+  for (const FieldDescriptor* f : fields) {
+    const int n = f->is_repeated() ? refl->FieldSize(m, f) : 1;
+    for (int i = 0; i < n; ++i) {
+      std::optional<Malformed> bad;
+      if (f->type() == FieldDescriptor::TYPE_MESSAGE) {
+        bad = find_malformed(f->is_repeated() ? refl->GetRepeatedMessage(m, f, i) : refl->GetMessage(m, f));
+      } else if (f->type() == FieldDescriptor::TYPE_STRING) {
+        std::string scratch;
+        const std::string& v =
+            f->is_repeated() ? refl->GetRepeatedStringReference(m, f, i, &scratch) : refl->GetStringReference(m, f, &scratch);
+        if (!valid_utf8(v)) bad = Malformed{"", "not valid UTF-8"};
+      }
+      if (bad) {
+        const std::string here = f->is_repeated() ? fmt::format("{}[{}]", f->name(), i) : f->name();
+        bad->where = bad->where.empty() ? here : here + "." + bad->where;
+        return bad;
+      }
+    }
+  }
+  return std::nullopt;
+}
 
 // Where a field is: formatted only when there is something wrong with it.
 struct Where {
@@ -163,6 +253,10 @@ struct Validator {
       if (f.page_mkwrite() && f.kind() != File::REGULAR)
         return fail("{}: only REGULAR files have ->page_mkwrite", at.str("page_mkwrite"));
       if (f.launder_page() && f.kind() == File::SHMEM) return fail("{}: tmpfs has no ->launder_page", at.str("launder_page"));
+      if (!File::DriverNopage_IsValid(f.driver_nopage()))
+        return fail("{}: unknown ->nopage {}", at.str("driver_nopage"), int(f.driver_nopage()));
+      if (f.driver_nopage() != File::WRAPS_FILEMAP_NOPAGE && f.kind() != File::DRIVER)
+        return fail("{}: only DRIVER files have a ->nopage of their own", at.str("driver_nopage"));
     }
     return true;
   }
@@ -297,10 +391,13 @@ struct Validator {
 }  // namespace
 
 std::optional<std::string> validate_schedule(const Schedule& s) {
-  if (s.format_version() > 1)
-    return fmt::format("format_version: unsupported version {} (this build reads version 1)", s.format_version());
+  if (s.format_version() > kFormatVersion)
+    return fmt::format("format_version: unsupported version {} (this build reads versions 1 and {})",
+                       s.format_version(), kFormatVersion);
+  if (auto bad = find_malformed(s)) return fmt::format("{}: {}", bad->where.empty() ? "schedule" : bad->where, bad->what);
   Validator v{s, std::nullopt};
   (void)(v.kernel() && v.files() && v.processes() && v.tasks() && v.decisions() && v.faults() && v.limits());
+  if (!v.error && s.tasks_size() == 0) return std::string("tasks: a schedule needs at least one task");
   return v.error;
 }
 

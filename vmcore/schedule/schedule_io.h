@@ -20,8 +20,17 @@ struct ParsedSchedule {
 };
 
 ParsedSchedule parse_schedule(std::string_view data, ScheduleFormat hint = ScheduleFormat::Auto);
+// The binary wire format alone (what the fuzzers feed): nullopt on success,
+// else why not, in one line (a version 2 schedule without its end marker was
+// cut short).
+std::optional<std::string> parse_binary(std::string_view data, Schedule* out);
 std::string to_text(const Schedule& s);
 std::string to_binary(const Schedule& s);
+
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kEndMarker = 0x4c544c46;  // "FLTL"
+// Marks s as version 2 with its end marker, as to_binary writes it.
+void seal(Schedule& s);
 
 // Hard limits of the model; a schedule beyond them is InvalidSchedule.
 struct ScheduleLimits {

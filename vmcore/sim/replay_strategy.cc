@@ -1,5 +1,7 @@
 #include "vmcore/sim/replay_strategy.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace faultline::sim {
@@ -7,7 +9,7 @@ namespace faultline::sim {
 ReplayStrategy::ReplayStrategy(std::vector<ScheduledSwitch> decisions, uint64_t seed) : seed_(seed), rng_(seed) {
   for (ScheduledSwitch& d : decisions) {
     if (d.by_label)
-      by_label_.push_back({d.at_task, fnv1a32(d.label.c_str()), std::max(d.hit, 1u), d.task});
+      by_label_.push_back({d.at_task, d.label, fnv1a32(d.label.c_str()), std::max(d.hit, 1u), d.task});
     else
       by_step_.push_back(std::move(d));
   }
@@ -21,6 +23,15 @@ void ReplayStrategy::begin_execution(const ExecutionInfo&) {
   departure_.reset();
   rng_.seed(seed_);
   for (LabelTrigger& t : by_label_) t.seen = 0;
+}
+
+std::vector<std::string> ReplayStrategy::unreached() const {
+  std::vector<std::string> out;
+  for (const LabelTrigger& t : by_label_)
+    if (t.seen < t.hit)
+      out.push_back(fmt::format("task {} reached \"{}\" {} times, the decision waits for hit {}", t.at_task, t.label,
+                                t.seen, t.hit));
+  return out;
 }
 
 TaskId ReplayStrategy::pick_next(const SchedPoint& p) {

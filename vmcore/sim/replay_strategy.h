@@ -39,10 +39,14 @@ class ReplayStrategy final : public Strategy {
   uint32_t ignored() const { return ignored_; }
   // The first recorded label that did not match the run.
   const std::optional<Departure>& departure() const { return departure_; }
+  // Label-hit decisions the run never reached (a mistyped label, a label of
+  // another kernel, or a hit beyond what the task did), one line each.
+  std::vector<std::string> unreached() const;
 
  private:
   struct LabelTrigger {
     TaskId at_task;
+    std::string label;
     uint32_t label_id;
     uint32_t hit;
     TaskId task;

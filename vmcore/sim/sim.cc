@@ -172,12 +172,14 @@ void Sim::note(EventKind kind, Label label, Obj obj, TaskId other, int64_t arg) 
   record(Event{step_, current_, kind, Access::None, other, label, obj, arg});
 }
 
-void Sim::schedule(const SchedPoint& p) {
+void Sim::schedule(SchedPoint p) {
+  // A task owed a fair run (see retry) is the only choice the strategy sees:
+  // DFS does not branch there, and the forced switch is no decision.
+  if (const TaskSet owed = starving_ & p.runnable)
+    p.runnable = task_bit(p.current != kNoTask && (owed & task_bit(p.current)) ? p.current : TaskId(__builtin_ctz(owed)));
   TaskId next = strategy_->pick_next(p);
   const TaskId dflt = default_choice(p);
   if (next >= ntasks_ || !(p.runnable & task_bit(next))) next = dflt;
-  if (const TaskSet owed = starving_ & p.runnable)
-    next = (p.current != kNoTask && (owed & task_bit(p.current))) ? p.current : TaskId(__builtin_ctz(owed));
   if (next != dflt) decisions_.push_back({p.step, next, p.label});
   if (next != current_) switch_to(next);
 }
