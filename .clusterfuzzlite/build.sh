@@ -6,6 +6,13 @@ SRC_DIR=${FAULTLINE_SRC:-$SRC/faultline}
 BUILD_DIR=${WORK:-/tmp}/faultline-build
 cd "$SRC_DIR"
 
+# OSS-Fuzz builds C++ against libc++ (-stdlib=libc++ in $CXXFLAGS), but
+# protobuf, fmt and Boost come from the distribution, built against
+# libstdc++: the target uses libstdc++ too. (So MemorySanitizer, which needs
+# every library instrumented, is not supported; AddressSanitizer and
+# UndefinedBehaviorSanitizer are.)
+CXXFLAGS=${CXXFLAGS//-stdlib=libc++/}
+
 cmake -S . -B "$BUILD_DIR" -G Ninja \
   -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \

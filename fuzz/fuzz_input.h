@@ -6,7 +6,9 @@
 //   FAULTLINE_KERNEL=<preset>   run every input on this preset (recorded in mutants)
 //   FAULTLINE_IGNORE=<sig>,...  signature prefixes that are known and not crashes
 //   FAULTLINE_ONLY=<sig>,...    only these signature prefixes are crashes (time-to-bug runs)
-//   FAULTLINE_INTERLEAVING_COVERAGE=0   code coverage only
+//   FAULTLINE_INTERLEAVING_COVERAGE=0|1|conflict,handoff,switch
+//                               code coverage only, all interleaving features (the
+//                               default), or only the kinds listed
 #pragma once
 
 #include <cstddef>
@@ -15,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "toolkit/coverage.h"
 #include "vmcore/mm/kernel_config.h"
 #include "vmcore/schedule/schedule.pb.h"
 
@@ -25,11 +28,16 @@ struct Config {
   std::optional<Kernel> kernel_message;
   std::vector<std::string> ignore;
   std::vector<std::string> only;
-  bool interleaving_coverage = true;
+  FeatureKinds interleaving = kInterleavingFeatures;
+  // Where the engine writes crash files (libFuzzer's -artifact_prefix), for
+  // the pinned copy of a crashing input that records another kernel.
+  std::string artifact_prefix;
 };
 
 // Read from the environment once; exits with status 2 on a bad setting.
 const Config& config();
+// The engine's own flags (libFuzzer's argv), read once at start-up.
+void read_engine_flags(int argc, char** argv);
 
 using FeatureSink = void (*)(uint32_t feature);
 

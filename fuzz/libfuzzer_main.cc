@@ -26,8 +26,9 @@ faultline::ScheduleMutator& mutator() {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
+extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
   faultline::fuzz::config();
+  faultline::fuzz::read_engine_flags(*argc, *argv);
   return 0;
 }
 

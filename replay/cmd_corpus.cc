@@ -20,7 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Every regular file under the paths (recursively), sorted; AFL++ bookkeeping
-// (.state, .synced, fuzzer_stats, ...) and hidden files are skipped.
+// (.state, .synced, fuzzer_stats, fuzzer_setup, ...) and hidden files are skipped.
 std::vector<fs::path> input_files(const std::vector<std::string>& paths) {
   std::vector<fs::path> files;
   auto wanted = [](const fs::path& p) {
@@ -28,7 +28,8 @@ std::vector<fs::path> input_files(const std::vector<std::string>& paths) {
     if (name.empty() || name[0] == '.' || name == "README.txt") return false;
     for (const auto& part : p)
       if (part == ".state" || part == ".synced" || part == "plot_data" || part == "fuzzer_stats" ||
-          part == "fuzz_bitmap" || part == "cmdline")
+          part == "fuzzer_setup" || part == "fuzz_bitmap" || part == "cmdline" || part == "is_main_node" ||
+          part == "target_hash")
         return false;
     return true;
   };
@@ -60,8 +61,18 @@ struct MergeArgs {
   std::string kernel;
 };
 
-// Keeps the inputs that add interleaving coverage or a new outcome signature,
-// smallest first.
+// What a run covers, for merging: the labels it reached (with libFuzzer-style
+// hit-count buckets: the command has no code coverage of its own), its
+// interleaving features, and its failure signature.
+std::set<uint32_t> merge_features(Runner& runner, InterleavingCoverage& coverage, const Outcome& out) {
+  std::set<uint32_t> features;
+  coverage.collect(runner.events(), [&](uint32_t f) { features.insert(f); });
+  if (!out.signature.empty()) features.insert(feature_hash(FeatureKind::Outcome, sim::fnv1a32(out.signature.c_str())));
+  return features;
+}
+
+// Keeps the inputs that add coverage, smallest first; what OUT already holds
+// counts as covered.
 int merge(const MergeArgs& args) {
   std::optional<mm::KernelConfig> kernel;
   if (!parse_kernel(args.kernel, &kernel)) return kExitBadInput;
@@ -69,8 +80,11 @@ int merge(const MergeArgs& args) {
     std::string binary;
     fs::path from;
   };
-  std::vector<Candidate> candidates;
+  std::vector<Candidate> existing, candidates;
   size_t unreadable = 0;
+  for (const fs::path& f : input_files({args.out})) {
+    if (const LoadedSchedule l = load_schedule_file(f); l.schedule) existing.push_back({to_binary(*l.schedule), f});
+  }
   for (const fs::path& f : input_files(args.inputs)) {
     const LoadedSchedule l = load_schedule_file(f);
     if (!l.schedule) {
@@ -89,23 +103,29 @@ int merge(const MergeArgs& args) {
   }
   std::set<uint32_t> features;
   std::set<std::string> names;
-  for (const fs::path& f : input_files({args.out})) names.insert(f.filename().string());
   Runner runner;
-  InterleavingCoverage coverage;
-  size_t kept = 0, invalid = 0;
-  for (const Candidate& c : candidates) {
+  InterleavingCoverage coverage(kInterleavingFeatures | feature_bit(FeatureKind::Label));
+  // Runs c and adds its features; true if it added any. nullopt: invalid.
+  auto covers_more = [&](const Candidate& c) -> std::optional<bool> {
     Schedule s;
-    s.ParseFromString(c.binary);
+    parse_binary(c.binary, &s);
     sim::ReplayStrategy strategy(schedule_decisions(s), s.seed());
     const Outcome out = runner.run(s, strategy, RunOptions{.kernel = kernel, .keep_results = false});
-    if (out.kind == OutcomeKind::InvalidSchedule) {
-      ++invalid;
-      continue;
-    }
-    size_t before = features.size();
-    coverage.collect(runner.events(), [&](uint32_t f) { features.insert(f); });
-    if (!out.signature.empty()) features.insert(feature_hash(FeatureKind::Outcome, sim::fnv1a32(out.signature.c_str())));
-    if (features.size() == before) continue;
+    if (out.kind == OutcomeKind::InvalidSchedule) return std::nullopt;
+    const size_t before = features.size();
+    features.merge(merge_features(runner, coverage, out));
+    return features.size() > before;
+  };
+  for (const Candidate& c : existing) {
+    names.insert(c.from.filename().string());
+    covers_more(c);
+  }
+  const size_t had = features.size();
+  size_t kept = 0, invalid = 0;
+  for (const Candidate& c : candidates) {
+    const std::optional<bool> more = covers_more(c);
+    if (!more) ++invalid;
+    if (!more.value_or(false)) continue;
     const std::string name = content_name(c.binary);
     if (names.insert(name).second) {
       std::string error;
@@ -116,8 +136,9 @@ int merge(const MergeArgs& args) {
     }
     ++kept;
   }
-  fmt::print("merge: {} inputs read, {} kept in {} ({} features); {} unreadable, {} invalid\n", candidates.size(),
-             kept, args.out, features.size(), unreadable, invalid);
+  fmt::print("merge: {} inputs read, {} added to {} ({} files there before); {} features, {} new; {} unreadable, {} invalid\n",
+             candidates.size(), kept, args.out, existing.size(), features.size(), features.size() - had, unreadable,
+             invalid);
   return kExitOk;
 }
 
@@ -129,6 +150,14 @@ struct ConvertArgs {
   std::string to;  // text | binary (default: by the output's extension, or binary for a directory)
 };
 
+// True if b is a or lies inside it.
+bool within(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  const fs::path ca = fs::weakly_canonical(a, ec), cb = fs::weakly_canonical(b, ec);
+  const auto [ai, bi] = std::mismatch(ca.begin(), ca.end(), cb.begin(), cb.end());
+  return ai == ca.end();
+}
+
 int convert(const ConvertArgs& args) {
   std::error_code ec;
   const bool dir = fs::is_directory(args.in, ec);
@@ -137,6 +166,10 @@ int convert(const ConvertArgs& args) {
     if (args.to == "binary") return ScheduleFormat::Binary;
     return format_for_path(out);
   };
+  if (within(args.in, args.out)) {
+    error_line(fmt::format("{}: the output lies in the input; inputs are never modified", args.out));
+    return kExitBadInput;
+  }
   if (!dir) {
     const LoadedSchedule l = load_schedule_file(args.in);
     if (!l.schedule) {
@@ -150,13 +183,20 @@ int convert(const ConvertArgs& args) {
     }
     return kExitOk;
   }
-  fs::create_directories(args.out, ec);
   const std::string ext = args.to == "text" ? ".txtpb" : ".pb";
   size_t converted = 0, failed = 0;
+  std::map<fs::path, fs::path> written;  // output -> the input it came from
   for (const fs::path& f : input_files({args.in})) {
+    // The input's layout is kept (AFL++ sync directories hold equal names).
+    const fs::path out = fs::path(args.out) / fs::relative(f, args.in).replace_extension(ext);
+    if (const auto [at, fresh] = written.emplace(out, f); !fresh) {
+      error_line(fmt::format("{}: not written: {} converts to the same name", f.string(), at->second.string()));
+      ++failed;
+      continue;
+    }
     const LoadedSchedule l = load_schedule_file(f);
     std::string error;
-    const fs::path out = fs::path(args.out) / (f.stem().string() + ext);
+    fs::create_directories(out.parent_path(), ec);
     if (!l.schedule || !save_schedule_file(out, *l.schedule, &error, format_for(out))) {
       error_line(l.schedule ? error : l.error);
       ++failed;

@@ -8,7 +8,7 @@ TMP=$(mktemp -d /tmp/faultline-cflite.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 export CC=clang CXX=clang++
 export CFLAGS="-O1 -fno-omit-frame-pointer -gline-tables-only -fsanitize=address -fsanitize-address-use-after-scope -fsanitize=fuzzer-no-link"
-export CXXFLAGS="$CFLAGS"
+export CXXFLAGS="$CFLAGS -stdlib=libc++"  # as base-builder sets it
 export LIB_FUZZING_ENGINE="-fsanitize=fuzzer"
 export OUT=$TMP/out SRC=$TMP/src WORK=$TMP/work FAULTLINE_SRC=$SRC_DIR
 mkdir -p "$OUT" "$SRC" "$WORK"

@@ -97,12 +97,36 @@ TEST_F(Fuzzing, CorpusConvertCheckStatsAndMergeWithoutTouchingInputs) {
   EXPECT_LE(kept, 13u);  // 26 inputs, each seed twice: the copies add nothing
   EXPECT_EQ(fs::last_write_time(path("bin/fault_vs_odirect.pb")), before);
   EXPECT_TRUE(fs::exists(path("afl/default/fuzzer_stats")));
-  // Merging again adds nothing new.
-  const auto again = faultline_cmd("corpus merge " + path("merged") + " " + path("merged"));
-  EXPECT_NE(again.output.find("kept in"), std::string::npos);
+  // What OUT holds already counts: merging the seeds again (text this time,
+  // comments changed) adds nothing.
+  fs::create_directories(path("again"));
+  for (const auto& e : fs::directory_iterator(source("corpus/seeds")))
+    std::ofstream(path("again/" + e.path().filename().string())) << "# another comment\n" << testing::read_file(e.path());
+  const auto again = faultline_cmd("corpus merge " + path("merged") + " " + path("again"));
+  EXPECT_NE(again.output.find(" 0 added to"), std::string::npos) << again.output;
   size_t kept2 = 0;
   for (const auto& e : fs::directory_iterator(path("merged"))) kept2 += e.is_regular_file();
   EXPECT_EQ(kept2, kept);
+}
+
+TEST_F(Fuzzing, CorpusConvertKeepsEqualNamesApartAndNeverWritesIntoItsInput) {
+  const std::string race = race_binary();
+  for (const char* node : {"sync/main/queue", "sync/node7/queue"}) {
+    fs::create_directories(path(node));
+    fs::copy_file(race, path(std::string(node) + "/id:000000,time:0"));
+  }
+  std::ofstream(path("sync/main/fuzzer_setup")) << "# environment variables:\n";
+  const auto r = faultline_cmd("corpus convert " + path("sync") + " " + path("text") + " --to text");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(path("text/main/queue/id:000000,time:0.txtpb")));
+  EXPECT_TRUE(fs::exists(path("text/node7/queue/id:000000,time:0.txtpb")));
+  EXPECT_EQ(faultline_cmd("corpus check " + path("sync")).exit_code, 0);  // AFL++'s bookkeeping is skipped
+  const std::string before = testing::read_file(path("text/main/queue/id:000000,time:0.txtpb"));
+  const auto into_itself = faultline_cmd("corpus convert " + path("text") + " " + path("text") + " --to binary");
+  EXPECT_EQ(into_itself.exit_code, 2);
+  EXPECT_NE(into_itself.output.find("inputs are never modified"), std::string::npos) << into_itself.output;
+  EXPECT_EQ(faultline_cmd("corpus convert " + race + " " + race).exit_code, 2);
+  EXPECT_EQ(testing::read_file(path("text/main/queue/id:000000,time:0.txtpb")), before);
 }
 
 // The AFL++ custom mutator library, loaded as afl-fuzz loads it (in a

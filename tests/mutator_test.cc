@@ -152,9 +152,9 @@ TEST(InterleavingCoverage, ConflictsNeedTwoTasksAndAWrite) {
   auto conflicts = [&](std::vector<Event> events) {
     int n = 0;
     coverage.collect(events, [&](uint32_t f) {
-      n += f == feature_hash(FeatureKind::Conflict, 0, (uint64_t(Access::Write) << 8) | uint64_t(Access::Read)) ||
-           f == feature_hash(FeatureKind::Conflict, 0, (uint64_t(Access::Read) << 8) | uint64_t(Access::Write)) ||
-           f == feature_hash(FeatureKind::Conflict, 0, (uint64_t(Access::Write) << 8) | uint64_t(Access::Write));
+      n += f == conflict_feature(0, Access::Write, 0, Access::Read) ||
+           f == conflict_feature(0, Access::Read, 0, Access::Write) ||
+           f == conflict_feature(0, Access::Write, 0, Access::Write);
     });
     return n;
   };
@@ -162,6 +162,37 @@ TEST(InterleavingCoverage, ConflictsNeedTwoTasksAndAWrite) {
   EXPECT_EQ(conflicts({ev(0, Access::Write), ev(0, Access::Read)}), 0);
   EXPECT_EQ(conflicts({ev(0, Access::Write), ev(1, Access::Read)}), 1);
   EXPECT_EQ(conflicts({ev(0, Access::Read), ev(1, Access::Write)}), 1);
+  EXPECT_EQ(conflicts({ev(0, Access::Write), ev(1, Access::Write)}), 1);
+  // B reads what A wrote even though A read it back in between.
+  EXPECT_EQ(conflicts({ev(0, Access::Write), ev(0, Access::Read), ev(1, Access::Read)}), 1);
+  // Another task reads B's write (write->read), then B writes again
+  // (read->write; B's own earlier write is no conflict).
+  EXPECT_EQ(conflicts({ev(1, Access::Write), ev(0, Access::Read), ev(1, Access::Write)}), 2);
+}
+
+TEST(InterleavingCoverage, OnlyTheSelectedKindsAreYielded) {
+  Schedule race = schedule_from_file(source_dir() / "corpus/regressions/fault_vs_invalidate.txtpb");
+  Runner runner;
+  sim::ReplayStrategy strategy(schedule_decisions(race), 0);
+  runner.run(race, strategy);
+  auto count = [&](FeatureKinds kinds) {
+    InterleavingCoverage coverage(kinds);
+    std::set<uint32_t> out;
+    coverage.collect(runner.events(), [&](uint32_t f) { out.insert(f); });
+    return out.size();
+  };
+  const size_t conflict = count(feature_bit(FeatureKind::Conflict));
+  const size_t handoff = count(feature_bit(FeatureKind::Handoff));
+  const size_t switches = count(feature_bit(FeatureKind::Switch));
+  EXPECT_GT(conflict, 0u);
+  EXPECT_GT(handoff, 0u);
+  EXPECT_GT(switches, 0u);
+  EXPECT_EQ(count(0), 0u);
+  EXPECT_EQ(count(kInterleavingFeatures), conflict + handoff + switches);
+  EXPECT_EQ(parse_feature_kinds("conflict,switch"), feature_bit(FeatureKind::Conflict) | feature_bit(FeatureKind::Switch));
+  EXPECT_EQ(parse_feature_kinds("1"), kInterleavingFeatures);
+  EXPECT_EQ(parse_feature_kinds("0"), FeatureKinds{0});
+  EXPECT_FALSE(parse_feature_kinds("conflict,bogus"));
 }
 
 }  // namespace

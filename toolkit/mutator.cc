@@ -231,19 +231,24 @@ bool change_argument(Ctx& c) {
       return true;
     case Syscall::kRead: {
       Read* r = sc->mutable_read();
-      if (which == 0) r->set_file(random_file(c));
-      if (which == 1) r->set_offset(random_offset(c, r->file()));
-      if (which == 2) {
-        if (r->has_buf()) r->clear_buf(); else r->set_buf(random_addr(c, process));
+      switch (c.below(4)) {
+        case 0: r->set_file(random_file(c)); break;
+        case 1: r->set_offset(random_offset(c, r->file())); break;
+        case 2: r->set_len(uint32_t(random_len(c))); break;
+        default:
+          if (r->has_buf()) r->clear_buf(); else r->set_buf(random_addr(c, process));
       }
       return true;
     }
     case Syscall::kWrite: {
       Write* w = sc->mutable_write();
-      if (which == 0) w->set_file(random_file(c));
-      if (which == 1) w->set_offset(random_offset(c, w->file()));
-      if (which == 2) {
-        if (w->has_buf()) w->clear_buf(); else w->set_buf(random_addr(c, process));
+      switch (c.below(5)) {
+        case 0: w->set_file(random_file(c)); break;
+        case 1: w->set_offset(random_offset(c, w->file())); break;
+        case 2: w->set_len(uint32_t(random_len(c))); break;
+        case 3: w->set_value(uint32_t(random_value(c))); break;
+        default:
+          if (w->has_buf()) w->clear_buf(); else w->set_buf(random_addr(c, process));
       }
       return true;
     }
@@ -251,19 +256,38 @@ bool change_argument(Ctx& c) {
       which ? sc->mutable_ftruncate()->set_size(random_offset(c, sc->ftruncate().file()))
             : sc->mutable_ftruncate()->set_file(random_file(c));
       return true;
-    case Syscall::kDirectWrite:
-      if (which == 0) sc->mutable_direct_write()->set_file(random_file(c));
-      if (which == 1) sc->mutable_direct_write()->set_offset(random_offset(c, sc->direct_write().file()));
-      if (which == 2) sc->mutable_direct_write()->set_len(uint32_t(random_len(c)));
+    case Syscall::kDirectWrite: {
+      DirectWrite* d = sc->mutable_direct_write();
+      switch (c.below(4)) {
+        case 0: d->set_file(random_file(c)); break;
+        case 1: d->set_offset(random_offset(c, d->file())); break;
+        case 2: d->set_len(uint32_t(random_len(c))); break;
+        default: d->set_value(uint32_t(random_value(c)));
+      }
       return true;
+    }
     case Syscall::kMadvise:
       if (which == 0) sc->mutable_madvise()->set_addr(random_addr(c, process) & mm::PAGE_MASK);
       if (which == 1) sc->mutable_madvise()->set_length(PAGE_SIZE * (1 + c.below(3)));
       if (which == 2) sc->mutable_madvise()->set_advice(sc->madvise().advice() == Madvise::REMOVE ? Madvise::DONTNEED : Madvise::REMOVE);
       return true;
+    case Syscall::kMunmap:
+      if (which == 0) sc->mutable_munmap()->set_addr(random_addr(c, process) & mm::PAGE_MASK);
+      else sc->mutable_munmap()->set_length(PAGE_SIZE * (1 + c.below(3)));
+      return true;
+    case Syscall::kFadvise: {
+      Fadvise* f = sc->mutable_fadvise();
+      if (which == 0) f->set_file(random_file(c));
+      if (which == 1) f->set_offset(random_offset(c, f->file()));
+      if (which == 2) f->set_len(c.chance(50) ? 0 : random_len(c));
+      return true;
+    }
+    case Syscall::kRevalidate: sc->mutable_revalidate()->set_file(random_file(c)); return true;
+    case Syscall::kFsync: sc->mutable_fsync()->set_file(random_file(c)); return true;
     case Syscall::kMmap: *sc->mutable_mmap() = random_mmap(c); return true;
-    default: *sc = random_syscall(c, process); return true;
+    case Syscall::CALL_NOT_SET: *sc = random_syscall(c, process); return true;
   }
+  return false;
 }
 
 bool add_decision(Ctx& c) {
@@ -350,6 +374,8 @@ bool remove_fault(Ctx& c) {
   return true;
 }
 
+// The DRIVER ->nopage variants model out-of-tree code, not the kernel: they
+// are for hand-written schedules, and campaigns stay on the kernel's own code.
 bool change_file(Ctx& c) {
   if (!c.s.files_size()) return false;
   File* f = c.s.mutable_files(int(random_file(c)));
@@ -475,25 +501,50 @@ void ScheduleMutator::normalize(Schedule& s) const {
   s.clear_recording();
   s.clear_comment();
   if (kernel_) *s.mutable_kernel() = *kernel_;
+  seal(s);
 }
 
 bool ScheduleMutator::fits(const Schedule& s, size_t max_size) const { return s.ByteSizeLong() <= max_size; }
 
-void ScheduleMutator::shrink_to(Schedule& s, size_t max_size) {
-  while (!fits(s, max_size)) {
-    Ctx c{s, rng_, limits_};
-    if (s.decisions_size()) {
-      remove_decision(c);
-    } else if (s.faults_size()) {
-      remove_fault(c);
-    } else if (s.tasks_size() > 1) {
-      remove_task(c);
-    } else if (s.tasks_size() == 1 && s.tasks(0).syscalls_size()) {
-      delete_syscall(c);
-    } else {
-      s.Clear();  // nothing left to take away: the empty schedule
-      return;
+namespace {
+
+// Takes away one thing, what matters least first; false when nothing is left
+// to take but the one task.
+bool shrink_once(Ctx& c) {
+  Schedule& s = c.s;
+  if (s.decisions_size()) return remove_decision(c);
+  if (s.faults_size()) return remove_fault(c);
+  if (s.tasks_size() > 1) return remove_task(c);
+  if (s.tasks_size() && s.tasks(0).syscalls_size() > 1) return delete_syscall(c);
+  for (File& f : *s.mutable_files()) {
+    if (!f.name().empty() || f.contents().size() > 1) {
+      f.clear_name();
+      f.mutable_contents()->resize(f.contents().size() / 2);
+      return true;
     }
+  }
+  for (Process& p : *s.mutable_processes()) {
+    if (p.mappings_size() || !p.name().empty()) {
+      p.clear_name();
+      if (p.mappings_size()) p.mutable_mappings()->RemoveLast();
+      return true;
+    }
+  }
+  for (Task& t : *s.mutable_tasks()) {
+    if (!t.name().empty() || t.syscalls_size()) {
+      t.clear_name();
+      t.clear_syscalls();
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+void ScheduleMutator::shrink_to(Schedule& s, size_t max_size) {
+  Ctx c{s, rng_, limits_};
+  while (!fits(s, max_size) && shrink_once(c)) {
   }
 }
 
@@ -538,7 +589,10 @@ Schedule ScheduleMutator::crossover(const Schedule& a, const Schedule& b, size_t
     }
   }
   normalize(child);
-  if (validate_schedule(child)) return a;
+  if (validate_schedule(child)) {
+    child = a;
+    normalize(child);
+  }
   shrink_to(child, max_size);
   return child;
 }
@@ -547,7 +601,8 @@ namespace {
 
 Schedule parse_or_start(const uint8_t* data, size_t size) {
   Schedule s;
-  if (!s.ParseFromArray(data, int(size)) || validate_schedule(s)) return starter_schedule();
+  if (parse_binary(std::string_view(reinterpret_cast<const char*>(data), size), &s) || validate_schedule(s))
+    return starter_schedule();
   return s;
 }
 
