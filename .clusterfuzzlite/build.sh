@@ -19,11 +19,11 @@ cmake -S . -B "$BUILD_DIR" -G Ninja \
   -DCMAKE_C_FLAGS="$CFLAGS" -DCMAKE_CXX_FLAGS="$CXXFLAGS" \
   -DFAULTLINE_LIB_FUZZING_ENGINE="$LIB_FUZZING_ENGINE" \
   -DFAULTLINE_BUILD_TESTS=OFF -DFAULTLINE_BUILD_BENCH=OFF
-cmake --build "$BUILD_DIR" --target fuzz_schedule faultline
+cmake --build "$BUILD_DIR" --target fuzz_schedule faultline fuzz_dict
 
 cp "$BUILD_DIR/bin/fuzz_schedule" "$OUT/"
 rm -rf "$BUILD_DIR/seeds"
 "$BUILD_DIR/bin/faultline" corpus convert corpus/seeds "$BUILD_DIR/seeds" --to binary
 rm -f "$OUT/fuzz_schedule_seed_corpus.zip"
 zip -j -q "$OUT/fuzz_schedule_seed_corpus.zip" "$BUILD_DIR/seeds"/*
-cp .clusterfuzzlite/fuzz_schedule.options .clusterfuzzlite/fuzz_schedule.dict "$OUT/"
+cp .clusterfuzzlite/fuzz_schedule.options "$BUILD_DIR/fuzz_schedule.dict" "$OUT/"

@@ -1,6 +1,7 @@
 // The AFL++ custom mutator (AFL++ 4.04c API; no AFL++ headers needed):
 // build/lib/libfaultline_afl_mutator.so. Use with
 //   AFL_CUSTOM_MUTATOR_LIBRARY=build/lib/libfaultline_afl_mutator.so AFL_CUSTOM_MUTATOR_ONLY=1
+//   FAULTLINE_DICT=build/fuzz_schedule.dict (labels for label-hit decisions)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -25,6 +26,8 @@ extern "C" void* afl_custom_init(void* /*afl*/, unsigned int seed) {
   auto* s = new State(seed);
   s->rng.seed(seed);
   s->mutator.pin_kernel(faultline::fuzz::config().kernel_message);
+  if (!faultline::fuzz::config().dictionary.empty())
+    s->mutator.set_labels(faultline::dictionary_labels(faultline::fuzz::config().dictionary));
   return s;
 }
 

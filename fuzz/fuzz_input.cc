@@ -45,6 +45,7 @@ Config read_config() {
     }
     c.kernel_message = kernel_message(*c.kernel);
   }
+  if (const char* d = std::getenv("FAULTLINE_DICT")) c.dictionary = d;
   c.ignore = prefixes("FAULTLINE_IGNORE");
   c.only = prefixes("FAULTLINE_ONLY");
   if (const char* cov = std::getenv("FAULTLINE_INTERLEAVING_COVERAGE")) {
@@ -88,10 +89,12 @@ void save_pinned_copy(const Config& c, Schedule s, std::string_view input) {
 const Config& config() { return mutable_config(); }
 
 void read_engine_flags(int argc, char** argv) {
-  constexpr std::string_view kPrefix = "-artifact_prefix=";
-  for (int i = 1; i < argc; ++i)
-    if (const std::string_view arg = argv[i]; arg.rfind(kPrefix, 0) == 0)
-      mutable_config().artifact_prefix = arg.substr(kPrefix.size());
+  constexpr std::string_view kPrefix = "-artifact_prefix=", kDict = "-dict=";
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.rfind(kPrefix, 0) == 0) mutable_config().artifact_prefix = arg.substr(kPrefix.size());
+    if (arg.rfind(kDict, 0) == 0) mutable_config().dictionary = arg.substr(kDict.size());
+  }
 }
 
 int run_input(const uint8_t* data, size_t size, FeatureSink sink) {

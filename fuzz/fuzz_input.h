@@ -6,6 +6,8 @@
 //   FAULTLINE_KERNEL=<preset>   run every input on this preset (recorded in mutants)
 //   FAULTLINE_IGNORE=<sig>,...  signature prefixes that are known and not crashes
 //   FAULTLINE_ONLY=<sig>,...    only these signature prefixes are crashes (time-to-bug runs)
+//   FAULTLINE_DICT=<file>       labels for the mutator's label-hit decisions (AFL++;
+//                               libFuzzer takes its -dict= file)
 //   FAULTLINE_INTERLEAVING_COVERAGE=0|1|conflict,handoff,switch
 //                               code coverage only, all interleaving features (the
 //                               default), or only the kinds listed
@@ -32,6 +34,8 @@ struct Config {
   // Where the engine writes crash files (libFuzzer's -artifact_prefix), for
   // the pinned copy of a crashing input that records another kernel.
   std::string artifact_prefix;
+  // The fuzzing dictionary, whose labels the mutator uses.
+  std::string dictionary;
 };
 
 // Read from the environment once; exits with status 2 on a bad setting.

@@ -19,6 +19,8 @@ faultline::ScheduleMutator& mutator() {
   static faultline::ScheduleMutator m = [] {
     faultline::ScheduleMutator mut(0);
     mut.pin_kernel(faultline::fuzz::config().kernel_message);
+    if (!faultline::fuzz::config().dictionary.empty())
+      mut.set_labels(faultline::dictionary_labels(faultline::fuzz::config().dictionary));
     return mut;
   }();
   return m;

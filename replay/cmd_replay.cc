@@ -16,6 +16,7 @@ struct ReplayArgs {
   bool verbose = false;
   bool strict = false;
   uint32_t repeat = 1;
+  int width = TimelineOptions{}.column_width;
   std::string kernel;
 };
 
@@ -40,7 +41,7 @@ int replay_file(const std::string& path, const ReplayArgs& args, const std::opti
   int code = out.kind == OutcomeKind::Ok ? kExitOk : kExitFailure;
   fmt::print("{}: {}{} on {} ({} steps, trace {:016x})\n", path, outcome_name(out.kind),
              out.signature.empty() ? "" : " " + out.signature, out.kernel, out.steps, out.trace_hash);
-  if (args.trace) fmt::print("{}", render_timeline(out, TimelineOptions{.verbose = args.verbose}));
+  if (args.trace) fmt::print("{}", render_timeline(out, TimelineOptions{.column_width = args.width, .verbose = args.verbose}));
   if (!out.report.empty()) fmt::print("{}", out.report);
   if (out.ignored_decisions == 0 && strategy.ignored())
     fmt::print("note: {} decisions named a task that could not run then; they were ignored\n", strategy.ignored());
@@ -91,6 +92,7 @@ void add_replay(CLI::App& app, int& exit_code) {
   cmd->add_option("files", args->files, "Schedule files")->required();
   cmd->add_flag("--trace", args->trace, "Print the interleaving as a timeline, one column per task");
   cmd->add_flag("-v,--verbose", args->verbose, "With --trace: also function entries and locked accesses");
+  cmd->add_option("--width", args->width, "With --trace: characters per task column")->check(CLI::Range(12, 400));
   cmd->add_option("--repeat", args->repeat, "Replay N times and fail if any trace hash differs")
       ->check(CLI::Range(1u, 1000000u));
   cmd->add_option("--kernel", args->kernel, "Run on this kernel preset instead of the schedule's");

@@ -48,6 +48,35 @@ TEST_F(Fuzzing, PinnedKernelOverridesTheInput) {
   EXPECT_EQ(run_command("FAULTLINE_ONLY=deadlock " + bin("fuzz_schedule") + " " + race).exit_code, 0);
 }
 
+TEST_F(Fuzzing, ACrashOnThePinnedKernelOfAnInputRecordingAnotherLeavesAPinnedCopy) {
+  Schedule s = testing::schedule_from_file(source("corpus/regressions/fault_vs_invalidate.txtpb"));
+  s.mutable_kernel()->set_preset("v2.6.26");  // clean there
+  write("other_kernel.pb", to_binary(s));
+  fs::create_directories(path("art"));
+  const auto r = run_command("FAULTLINE_KERNEL=v2.6.20 " + bin("fuzz_schedule") + " -artifact_prefix=" + path("art/") +
+                             " " + path("other_kernel.pb"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("the input records kernel v2.6.26, not FAULTLINE_KERNEL"), std::string::npos) << r.output;
+  std::vector<fs::path> copies;
+  for (const auto& e : fs::directory_iterator(path("art")))
+    if (e.path().filename().string().rfind("pinned-", 0) == 0) copies.push_back(e.path());
+  ASSERT_EQ(copies.size(), 1u) << r.output;
+  const auto again = faultline_cmd("replay " + copies[0].string());
+  EXPECT_NE(again.output.find("Violation dangling-mapping:invalidate_complete_page2 on v2.6.20"), std::string::npos)
+      << again.output;
+}
+
+TEST_F(Fuzzing, TriageSetsKnownFindingsApartWithTheirReproducer) {
+  fs::create_directories(path("crashes"));
+  fs::copy_file(race_binary(), path("crashes/crash-1"));
+  const auto r = faultline_cmd("triage " + path("crashes") + " --known " + source("corpus/regressions"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;  // nothing new
+  EXPECT_NE(r.output.find("KNOWN Violation dangling-mapping:invalidate_complete_page2 on v2.6.20"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("reproducer: " + source("corpus/regressions/fault_vs_invalidate.txtpb")), std::string::npos)
+      << r.output;
+}
+
 TEST_F(Fuzzing, InputsThatDoNotParseAreRejectedNotCrashes) {
   write("garbage", std::string("\xff\xfe\x01\x02garbage", 11));
   write("invalid.pb", std::string("\x2a\x02\x08\x07", 4));  // tasks { process: 7 } with no processes

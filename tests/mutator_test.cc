@@ -40,11 +40,34 @@ TEST(Mutator, SameSeedSameMutants) {
   EXPECT_NE(run(42), run(43));
 }
 
+// The dictionary the build generates from the model's sources.
+std::vector<std::string> model_labels() {
+  return dictionary_labels(std::filesystem::path(FAULTLINE_BIN_DIR) / ".." / "fuzz_schedule.dict");
+}
+
+TEST(Mutator, TheDictionaryNamesEveryLabelTheCorpusDecisionsUse) {
+  const std::vector<std::string> labels = model_labels();
+  ASSERT_GT(labels.size(), 100u);
+  const std::set<std::string> known(labels.begin(), labels.end());
+  size_t checked = 0;
+  for (const char* dir : {"corpus/seeds", "corpus/regressions"})
+    for (const auto& entry : std::filesystem::directory_iterator(source_dir() / dir)) {
+      const Schedule s = schedule_from_file(entry.path());
+      for (const Decision& d : s.decisions())
+        if (d.when_case() == Decision::kAt) {
+          EXPECT_TRUE(known.count(d.at().label())) << entry.path() << ": " << d.at().label();
+          ++checked;
+        }
+    }
+  EXPECT_GT(checked, 10u);
+}
+
 TEST(Mutator, EveryMutantIsAValidScheduleWithinBounds) {
   const MutatorLimits limits;
   std::map<std::string, int> applied;
   for (const Schedule& seed : seeds()) {
     ScheduleMutator m(7);
+    m.set_labels(model_labels());
     Schedule s = seed;
     for (int i = 0; i < 300; ++i) {
       ++applied[m.mutate(s, 4096)];
@@ -57,6 +80,18 @@ TEST(Mutator, EveryMutantIsAValidScheduleWithinBounds) {
   }
   // Every mutation in the table gets used.
   for (const char* name : ScheduleMutator::mutation_names()) EXPECT_GT(applied[name], 0) << name;
+}
+
+TEST(Mutator, ASmallMaxSizeShrinksTheScheduleNotEmptiesIt) {
+  for (const Schedule& seed : seeds()) {
+    ScheduleMutator m(3);
+    for (size_t max_size : {200u, 120u, 80u, 60u}) {
+      Schedule s = seed;
+      m.mutate(s, max_size);
+      EXPECT_LE(s.ByteSizeLong(), max_size);
+      EXPECT_FALSE(validate_schedule(s)) << max_size << ": " << validate_schedule(s).value_or("") << "\n" << to_text(s);
+    }
+  }
 }
 
 TEST(Mutator, ShrinksToTheMaximumSizeAskedFor) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <vector>
 
 #include "toolkit/schedule_edit.h"
@@ -18,6 +19,7 @@ struct Ctx {
   Schedule& s;
   sim::SplitMix64& rng;
   const MutatorLimits& lim;
+  const std::vector<std::string>& labels;
 
   uint64_t below(uint64_t n) { return rng.below(n); }
   bool chance(uint32_t percent) { return rng.below(100) < percent; }
@@ -298,6 +300,19 @@ bool add_decision(Ctx& c) {
   return true;
 }
 
+// A preemption at a named kernel spot: when a task reaches a label, another
+// task runs. Unlike a step it keeps its meaning when other syscalls change.
+bool add_label_decision(Ctx& c) {
+  if (c.labels.empty() || uint32_t(c.s.decisions_size()) >= c.lim.decisions || !c.s.tasks_size()) return false;
+  Decision* d = c.s.add_decisions();
+  LabelHit* at = d->mutable_at();
+  at->set_task(uint32_t(c.below(uint64_t(c.s.tasks_size()))));
+  at->set_label(c.labels[c.below(c.labels.size())]);
+  at->set_hit(uint32_t(1 + (c.chance(25) ? c.below(3) : 0)));
+  d->set_task(uint32_t(c.below(decision_tasks(c.s))));
+  return true;
+}
+
 bool remove_decision(Ctx& c) {
   if (!c.s.decisions_size()) return false;
   c.s.mutable_decisions()->DeleteSubrange(int(c.below(uint64_t(c.s.decisions_size()))), 1);
@@ -428,6 +443,7 @@ const Mutation kMutations[] = {
     {"move_syscall_to_other_task", move_syscall_to_other_task, 3},
     {"change_argument", change_argument, 10},
     {"add_decision", add_decision, 10},
+    {"add_label_decision", add_label_decision, 4},
     {"remove_decision", remove_decision, 5},
     {"move_decision", move_decision, 10},
     {"swap_adjacent_decisions", swap_adjacent_decisions, 4},
@@ -543,7 +559,7 @@ bool shrink_once(Ctx& c) {
 }  // namespace
 
 void ScheduleMutator::shrink_to(Schedule& s, size_t max_size) {
-  Ctx c{s, rng_, limits_};
+  Ctx c{s, rng_, limits_, labels_};
   while (!fits(s, max_size) && shrink_once(c)) {
   }
 }
@@ -551,7 +567,7 @@ void ScheduleMutator::shrink_to(Schedule& s, size_t max_size) {
 std::string ScheduleMutator::mutate(Schedule& s, size_t max_size) {
   for (int attempt = 0; attempt < 16; ++attempt) {
     Schedule candidate = s;
-    Ctx c{candidate, rng_, limits_};
+    Ctx c{candidate, rng_, limits_, labels_};
     const Mutation& m = pick_mutation(rng_);
     if (!m.apply(c)) continue;
     normalize(candidate);
@@ -567,7 +583,7 @@ std::string ScheduleMutator::mutate(Schedule& s, size_t max_size) {
 
 Schedule ScheduleMutator::crossover(const Schedule& a, const Schedule& b, size_t max_size) {
   Schedule child = a;
-  Ctx c{child, rng_, limits_};
+  Ctx c{child, rng_, limits_, labels_};
   if (b.tasks_size() && child.processes_size() && (c.chance(60) || !b.decisions_size())) {
     // A task of b replaces (or joins) the tasks of a.
     Task t = b.tasks(int(c.below(uint64_t(b.tasks_size()))));
@@ -625,6 +641,16 @@ size_t ScheduleMutator::crossover_bytes(const uint8_t* a, size_t a_size, const u
                                         size_t max_size) {
   const Schedule child = crossover(parse_or_start(a, a_size), parse_or_start(b, b_size), max_size);
   return emit(child, out, max_size);
+}
+
+std::vector<std::string> dictionary_labels(const std::filesystem::path& dict) {
+  std::vector<std::string> labels;
+  std::ifstream in(dict);
+  constexpr std::string_view kKey = "label=\"";
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(kKey, 0) == 0 && line.size() > kKey.size() + 1 && line.back() == '"')
+      labels.push_back(line.substr(kKey.size(), line.size() - kKey.size() - 1));
+  return labels;
 }
 
 }  // namespace faultline

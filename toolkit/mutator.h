@@ -6,9 +6,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "vmcore/schedule/schedule.pb.h"
 #include "vmcore/sim/strategy.h"
@@ -28,6 +30,8 @@ class ScheduleMutator {
 
   // Every output runs on this kernel (a pinned fuzzing campaign).
   void pin_kernel(std::optional<Kernel> kernel) { kernel_ = std::move(kernel); }
+  // Schedule-point labels for label-hit decisions (from the dictionary).
+  void set_labels(std::vector<std::string> labels) { labels_ = std::move(labels); }
   void reseed(uint64_t seed) { rng_.seed(seed); }
 
   // Mutates s in place; returns the name of the mutation applied ("" if none
@@ -53,6 +57,11 @@ class ScheduleMutator {
   sim::SplitMix64 rng_;
   MutatorLimits limits_;
   std::optional<Kernel> kernel_;
+  std::vector<std::string> labels_;
 };
+
+// The labels of a fuzzing dictionary (libFuzzer/AFL++ format, the `label=`
+// entries tools/labels_dict.sh writes); empty if the file cannot be read.
+std::vector<std::string> dictionary_labels(const std::filesystem::path& dict);
 
 }  // namespace faultline

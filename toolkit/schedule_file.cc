@@ -64,7 +64,7 @@ bool write_file_atomic(const std::filesystem::path& path, std::string_view data,
     out.write(data.data(), std::streamsize(data.size()));
     out.flush();
     if (!out) {
-      if (error) *error = fmt::format("{}: cannot write: {}", tmp.string(), std::strerror(errno));
+      if (error) *error = fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno));
       std::filesystem::remove(tmp);
       return false;
     }

@@ -29,7 +29,7 @@ mkdir -p "$OUT/corpus" "$OUT/crashes"
 "$FAULTLINE" corpus convert corpus/seeds "$OUT/seeds" --to binary > /dev/null
 
 echo "== fuzzing $KERNEL for ${SECONDS_BUDGET}s with $JOBS jobs (corpus: $OUT/corpus, log: $OUT/libfuzzer.log)"
-FAULTLINE_KERNEL=$KERNEL "$BUILD/bin/fuzz_schedule" -fork="$JOBS" -ignore_crashes=1 \
+FAULTLINE_KERNEL=$KERNEL "$BUILD/bin/fuzz_schedule" -fork="$JOBS" -ignore_crashes=1 -dict="$BUILD/fuzz_schedule.dict" \
   -max_total_time="$SECONDS_BUDGET" -artifact_prefix="$OUT/crashes/" \
   "$OUT/corpus" "$OUT/seeds" > "$OUT/libfuzzer.log" 2>&1 || true
 grep -E "^#[0-9]+: cov:|INFO: fuzzed for|exec/s" "$OUT/libfuzzer.log" | tail -n 2 || true

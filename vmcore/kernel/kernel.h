@@ -80,8 +80,10 @@ struct Kernel {
   uint64_t state_gen = 1;
 };
 
-Kernel& kernel();
-void set_kernel(Kernel* k);
+// The kernel of the run on this thread (every fiber of a run shares it).
+inline constinit thread_local Kernel* t_kernel = nullptr;
+inline Kernel& kernel() { return *t_kernel; }
+inline void set_kernel(Kernel* k) { t_kernel = k; }
 inline const KernelConfig& cfg() { return kernel().cfg; }
 inline sim::Sim& sim() { return *kernel().sim; }
 inline TaskState& current() { return kernel().tasks[kernel().sim->current()]; }

@@ -6,13 +6,6 @@
 
 namespace faultline::mm {
 
-namespace {
-thread_local Kernel* t_kernel = nullptr;
-}
-
-Kernel& kernel() { return *t_kernel; }
-void set_kernel(Kernel* k) { t_kernel = k; }
-
 bool FaultInjector::should_fail(FaultKind k) {
   const uint32_t n = ++calls[size_t(k)];
   for (uint32_t i = 0; i < nrules; ++i) {

@@ -42,11 +42,14 @@ void install_protobuf_log_capture() {
   std::call_once(once, [] { google::protobuf::SetLogHandler(capture_protobuf_log); });
 }
 
+std::optional<std::string> malformed(const Schedule& s);
+
 std::optional<std::string> parse_text(std::string_view data, Schedule* out) {
   google::protobuf::TextFormat::Parser parser;
   FirstError errors;
   parser.RecordErrorsTo(&errors);
-  if (parser.ParseFromString(std::string(data), out)) return std::nullopt;
+  // The text parser takes any bytes in a string; the binary form cannot.
+  if (parser.ParseFromString(std::string(data), out)) return malformed(*out);
   return errors.error.empty() ? std::string("not a text schedule") : errors.error;
 }
 
@@ -146,6 +149,10 @@ bool valid_utf8(std::string_view v) {
   return true;
 }
 
+}  // namespace
+
+namespace {
+
 // A problem somewhere inside a message: where (built on the way out) and what.
 struct Malformed {
   std::string where;
@@ -182,6 +189,57 @@ std::optional<Malformed> find_malformed(const Message& m) {
     }
   }
   return std::nullopt;
+}
+
+std::optional<std::string> malformed(const Schedule& s) {
+  if (auto bad = find_malformed(s)) return fmt::format("{}: {}", bad->where.empty() ? "schedule" : bad->where, bad->what);
+  return std::nullopt;
+}
+
+// The fast check for unknown fields (the fuzzers validate every input; no
+// field listing); find_malformed then says where.
+bool known(const Message& m) { return m.GetReflection()->GetUnknownFields(m).empty(); }
+
+bool known_call(const Syscall& c) {
+  switch (c.call_case()) {
+    case Syscall::kMmap: return known(c.mmap());
+    case Syscall::kMunmap: return known(c.munmap());
+    case Syscall::kLoad: return known(c.load());
+    case Syscall::kStore: return known(c.store());
+    case Syscall::kRead: return known(c.read());
+    case Syscall::kWrite: return known(c.write());
+    case Syscall::kFtruncate: return known(c.ftruncate());
+    case Syscall::kDirectWrite: return known(c.direct_write());
+    case Syscall::kRevalidate: return known(c.revalidate());
+    case Syscall::kMadvise: return known(c.madvise());
+    case Syscall::kFadvise: return known(c.fadvise());
+    case Syscall::kFsync: return known(c.fsync());
+    case Syscall::CALL_NOT_SET: return true;
+  }
+  return true;
+}
+
+bool all_known(const Schedule& s) {
+  if (!known(s) || !known(s.kernel()) || !known(s.limits()) || !known(s.recording())) return false;
+  for (const Switch& w : s.kernel().switches())
+    if (!known(w)) return false;
+  for (const File& f : s.files())
+    if (!known(f)) return false;
+  for (const Process& p : s.processes()) {
+    if (!known(p)) return false;
+    for (const Mmap& m : p.mappings())
+      if (!known(m)) return false;
+  }
+  for (const Task& t : s.tasks()) {
+    if (!known(t)) return false;
+    for (const Syscall& c : t.syscalls())
+      if (!known(c) || !known_call(c)) return false;
+  }
+  for (const Decision& d : s.decisions())
+    if (!known(d) || !known(d.at())) return false;
+  for (const Fault& f : s.faults())
+    if (!known(f)) return false;
+  return true;
 }
 
 // Where a field is: formatted only when there is something wrong with it.
@@ -394,7 +452,7 @@ std::optional<std::string> validate_schedule(const Schedule& s) {
   if (s.format_version() > kFormatVersion)
     return fmt::format("format_version: unsupported version {} (this build reads versions 1 and {})",
                        s.format_version(), kFormatVersion);
-  if (auto bad = find_malformed(s)) return fmt::format("{}: {}", bad->where.empty() ? "schedule" : bad->where, bad->what);
+  if (!all_known(s)) return malformed(s);
   Validator v{s, std::nullopt};
   (void)(v.kernel() && v.files() && v.processes() && v.tasks() && v.decisions() && v.faults() && v.limits());
   if (!v.error && s.tasks_size() == 0) return std::string("tasks: a schedule needs at least one task");
