@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # Fuzzing measurements for the README (run on an otherwise idle machine):
-#   1. time-to-bug: libFuzzer and AFL++ from corpus/seeds/ alone until a target
-#      signature (5 seeds, median), with and without interleaving coverage.
-#      Default target: the dangling mapping of model.md section 3 on v2.6.20.
-#   2. throughput on v2.6.26, one core each.
+#   1. time-to-bug: libFuzzer and AFL++ from a seed corpus (corpus/seeds/ by
+#      default) until a target signature, one run per seed, with each
+#      interleaving-coverage setting; medians over the runs (a run that finds
+#      nothing counts as longer than any that does).
+#   2. throughput on v2.6.26, one core each, from corpus/seeds/.
 #
 #   bench/fuzz_bench.sh [runs=5] [timeout_seconds=300] [throughput_seconds=60]
-#   TARGET_KERNEL=v2.6.26 TARGET=mapped-beyond-eof:private-copy bench/fuzz_bench.sh 5 600 0
-# Needs build/bin/fuzz_schedule, build/bin/fuzz_schedule_afl (ninja -C build
-# fuzz_schedule_afl_target) and build/lib/libfaultline_afl_mutator.so.
+#
+# Settings (environment):
+#   TARGET_KERNEL=v2.6.20  TARGET=dangling-mapping:invalidate_complete_page2
+#   SEEDS=corpus/seeds     a directory of schedules to start from
+#   ENGINES="libfuzzer afl"
+#   COVERAGE="1 0"         FAULTLINE_INTERLEAVING_COVERAGE values to compare
+# e.g. the deep tmpfs race of v2.6.26, conflicts only against none:
+#   TARGET_KERNEL=v2.6.26 TARGET=mapped-beyond-eof:private-copy COVERAGE="conflict 0" \
+#     ENGINES=libfuzzer bench/fuzz_bench.sh 8 600 0
+# Needs build/bin/fuzz_schedule, build/bin/fuzz_schedule_afl (make builds it),
+# build/lib/libfaultline_afl_mutator.so and build/fuzz_schedule.dict.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
@@ -16,14 +25,27 @@ TIMEOUT=${2:-300}
 THROUGHPUT_SECONDS=${3:-60}
 TARGET_KERNEL=${TARGET_KERNEL:-v2.6.20}
 TARGET=${TARGET:-dangling-mapping:invalidate_complete_page2}
+SEEDS=${SEEDS:-corpus/seeds}
+ENGINES=${ENGINES:-libfuzzer afl}
+COVERAGE=${COVERAGE:-1 0}
 BIN=build/bin
+DICT=$PWD/build/fuzz_schedule.dict
+MUTATOR=$PWD/build/lib/libfaultline_afl_mutator.so
 WORK=$(mktemp -d /tmp/faultline-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-"$BIN/faultline" corpus convert corpus/seeds "$WORK/seeds" --to binary > /dev/null
+"$BIN/faultline" corpus convert "$SEEDS" "$WORK/seeds" --to binary > /dev/null
+"$BIN/faultline" corpus convert corpus/seeds "$WORK/tp-seeds" --to binary > /dev/null
 
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# The median of all runs, a timeout counting as longer than any time: "timeout"
+# when half the runs or more found nothing.
+median() {
+  sed 's/^timeout/inf/' | sort -g |
+    awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : a[NR / 2 + 1]; print (m == "inf" ? "timeout" : m) }'
+}
 
-# libFuzzer until the first dangling mapping: prints "seconds executions".
+# libFuzzer until the first failure with the target signature: prints
+# "seconds executions" or "timeout executions". -reload=0: the periodic
+# corpus reload depends on the clock; without it a seed replays exactly.
 libfuzzer_ttb() {
   local seed=$1 coverage=$2 dir="$WORK/lf-$seed-$coverage"
   mkdir -p "$dir/corpus" && cp "$WORK/seeds"/* "$dir/corpus/"
@@ -31,7 +53,7 @@ libfuzzer_ttb() {
   start=$(date +%s.%N)
   FAULTLINE_KERNEL=$TARGET_KERNEL FAULTLINE_ONLY=$TARGET FAULTLINE_INTERLEAVING_COVERAGE=$coverage \
     timeout $((TIMEOUT + 30)) "$BIN/fuzz_schedule" "$dir/corpus" -seed="$seed" -max_total_time="$TIMEOUT" \
-    -artifact_prefix="$dir/" -print_final_stats=1 > "$dir/log" 2>&1 || true
+    -reload=0 -dict="$DICT" -artifact_prefix="$dir/" -print_final_stats=1 > "$dir/log" 2>&1 || true
   end=$(date +%s.%N)
   local execs
   execs=$(grep -oE "stat::number_of_executed_units: [0-9]+" "$dir/log" | awk '{print $2}' | tail -1)
@@ -42,43 +64,53 @@ libfuzzer_ttb() {
   fi
 }
 
-# AFL++ until the first dangling mapping: prints "seconds executions".
+# AFL++ (the custom mutator only) until the first crash: "seconds executions".
 afl_ttb() {
   local seed=$1 coverage=$2 dir="$WORK/afl-$seed-$coverage"
   mkdir -p "$dir"
-  AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_BENCH_UNTIL_CRASH=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
-    AFL_CUSTOM_MUTATOR_LIBRARY="$PWD/build/lib/libfaultline_afl_mutator.so" AFL_CUSTOM_MUTATOR_ONLY=1 \
-    AFL_DISABLE_TRIM=1 FAULTLINE_KERNEL=$TARGET_KERNEL FAULTLINE_ONLY=$TARGET \
-    FAULTLINE_INTERLEAVING_COVERAGE=$coverage \
+  AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_NO_UI=1 AFL_BENCH_UNTIL_CRASH=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+    AFL_CUSTOM_MUTATOR_LIBRARY="$MUTATOR" AFL_CUSTOM_MUTATOR_ONLY=1 AFL_DISABLE_TRIM=1 FAULTLINE_DICT="$DICT" \
+    FAULTLINE_KERNEL=$TARGET_KERNEL FAULTLINE_ONLY=$TARGET FAULTLINE_INTERLEAVING_COVERAGE=$coverage \
     timeout $((TIMEOUT + 30)) afl-fuzz -s "$seed" -V "$TIMEOUT" -i "$WORK/seeds" -o "$dir/out" \
     -- "$BIN/fuzz_schedule_afl" > "$dir/log" 2>&1 || true
   local stats="$dir/out/default/fuzzer_stats"
   local crashes secs execs
+  if [ ! -f "$stats" ]; then
+    echo "afl-fuzz did not start (seed $seed): see $dir/log" >&2
+    tail -n 5 "$dir/log" >&2
+    exit 1
+  fi
   crashes=$(awk -F': ' '/^saved_crashes/ {print $2}' "$stats")
   secs=$(( $(awk -F': ' '/^last_update/ {print $2}' "$stats") - $(awk -F': ' '/^start_time/ {print $2}' "$stats") ))
   execs=$(awk -F': ' '/^execs_done/ {print $2}' "$stats")
   if [ "${crashes:-0}" -gt 0 ]; then echo "$secs $execs"; else echo "timeout $execs"; fi
 }
 
+# Medians over all runs (timeouts included, as the longest): executions are
+# taken from the same runs as the times.
 report() {
   local name=$1 file=$2
-  local found times execs
+  local found time execs
   found=$(grep -vc timeout "$file" || true)
-  times=$(grep -v timeout "$file" | awk '{print $1}' | median)
-  execs=$(grep -v timeout "$file" | awk '{print $2}' | median)
-  printf "%-44s found %s/%s  median %6.1f s  median %9s executions\n" "$name" "$found" "$RUNS" "${times:-0}" "${execs:-?}"
+  time=$(awk '{print $1}' "$file" | median)
+  if [ "$time" = timeout ]; then
+    execs="-"
+    time=">${TIMEOUT}"
+  else
+    execs=$(awk -v t="$time" '$1 == t {print $2; exit}' "$file")
+  fi
+  printf "%-48s found %s/%s  median %8s s  %12s executions\n" "$name" "$found" "$RUNS" "$time" "$execs"
 }
 
-echo "== time to $TARGET on $TARGET_KERNEL from corpus/seeds/ ($RUNS seeds, timeout ${TIMEOUT}s)"
-for engine in libfuzzer afl; do
-  for coverage in 1 0; do
+echo "== time to $TARGET on $TARGET_KERNEL from $SEEDS ($RUNS seeds, timeout ${TIMEOUT}s)"
+for engine in $ENGINES; do
+  for coverage in $COVERAGE; do
     out="$WORK/$engine-$coverage.txt"
     : > "$out"
     for seed in $(seq 1 "$RUNS"); do
-      if [ $engine = libfuzzer ]; then libfuzzer_ttb "$seed" "$coverage" >> "$out"; else afl_ttb "$seed" "$coverage" >> "$out"; fi
+      if [ "$engine" = libfuzzer ]; then libfuzzer_ttb "$seed" "$coverage" >> "$out"; else afl_ttb "$seed" "$coverage" >> "$out"; fi
     done
-    label="$engine, interleaving coverage $([ "$coverage" = 1 ] && echo on || echo off)"
-    report "$label" "$out"
+    report "$engine, interleaving coverage $coverage" "$out"
     sed 's/^/    /' "$out"
   done
 done
@@ -86,14 +118,14 @@ done
 [ "$THROUGHPUT_SECONDS" -gt 0 ] || exit 0
 echo "== throughput on v2.6.26, one core, ${THROUGHPUT_SECONDS}s from corpus/seeds/"
 mkdir -p "$WORK/tp-lf"
-cp "$WORK/seeds"/* "$WORK/tp-lf/"
+cp "$WORK/tp-seeds"/* "$WORK/tp-lf/"
 FAULTLINE_KERNEL=v2.6.26 "$BIN/fuzz_schedule" "$WORK/tp-lf" -max_total_time="$THROUGHPUT_SECONDS" -print_final_stats=1 \
-  -artifact_prefix="$WORK/tp-lf-" > "$WORK/tp-lf.log" 2>&1 || true
+  -reload=0 -dict="$DICT" -artifact_prefix="$WORK/tp-lf-" > "$WORK/tp-lf.log" 2>&1 || true
 printf "libFuzzer: %s exec/s (%s)\n" "$(grep -oE 'average_exec_per_sec: +[0-9]+' "$WORK/tp-lf.log" | awk '{print $2}')" \
   "$(grep -c '==faultline==' "$WORK/tp-lf.log" || true) violations"
-AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
-  AFL_CUSTOM_MUTATOR_LIBRARY="$PWD/build/lib/libfaultline_afl_mutator.so" AFL_CUSTOM_MUTATOR_ONLY=1 AFL_DISABLE_TRIM=1 \
-  FAULTLINE_KERNEL=v2.6.26 afl-fuzz -V "$THROUGHPUT_SECONDS" -i "$WORK/seeds" -o "$WORK/tp-afl" \
+AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+  AFL_CUSTOM_MUTATOR_LIBRARY="$MUTATOR" AFL_CUSTOM_MUTATOR_ONLY=1 AFL_DISABLE_TRIM=1 FAULTLINE_DICT="$DICT" \
+  FAULTLINE_KERNEL=v2.6.26 afl-fuzz -V "$THROUGHPUT_SECONDS" -i "$WORK/tp-seeds" -o "$WORK/tp-afl" \
   -- "$BIN/fuzz_schedule_afl" > "$WORK/tp-afl.log" 2>&1 || true
 printf "AFL++:     %s exec/s (%s crashes)\n" "$(awk -F': ' '/^execs_per_sec/ {print $2}' "$WORK/tp-afl/default/fuzzer_stats")" \
   "$(awk -F': ' '/^saved_crashes/ {print $2}' "$WORK/tp-afl/default/fuzzer_stats")"
