@@ -13,9 +13,12 @@
 #   SEEDS=corpus/seeds     a directory of schedules to start from
 #   ENGINES="libfuzzer afl"
 #   COVERAGE="1 0"         FAULTLINE_INTERLEAVING_COVERAGE values to compare
-# e.g. the deep tmpfs race of v2.6.26, conflicts only against none:
-#   TARGET_KERNEL=v2.6.26 TARGET=mapped-beyond-eof:private-copy COVERAGE="conflict 0" \
-#     ENGINES=libfuzzer bench/fuzz_bench.sh 8 600 0
+#   MAX_RUNS=N             libFuzzer: also stop after N executions
+#   JOBS=1                 runs at a time (executions are exact either way; seconds
+#                          are honest only with JOBS=1 on an idle machine)
+# e.g. the deep tmpfs race of v2.6.26, every kind, conflicts only, none:
+#   TARGET_KERNEL=v2.6.26 TARGET=mapped-beyond-eof:private-copy COVERAGE="1 conflict 0" \
+#     ENGINES=libfuzzer MAX_RUNS=3000000 JOBS=2 bench/fuzz_bench.sh 6 600 0
 # Needs build/bin/fuzz_schedule, build/bin/fuzz_schedule_afl (make builds it),
 # build/lib/libfaultline_afl_mutator.so and build/fuzz_schedule.dict.
 set -euo pipefail
@@ -28,6 +31,8 @@ TARGET=${TARGET:-dangling-mapping:invalidate_complete_page2}
 SEEDS=${SEEDS:-corpus/seeds}
 ENGINES=${ENGINES:-libfuzzer afl}
 COVERAGE=${COVERAGE:-1 0}
+MAX_RUNS=${MAX_RUNS:-0}
+JOBS=${JOBS:-1}
 BIN=build/bin
 DICT=$PWD/build/fuzz_schedule.dict
 MUTATOR=$PWD/build/lib/libfaultline_afl_mutator.so
@@ -53,6 +58,7 @@ libfuzzer_ttb() {
   start=$(date +%s.%N)
   FAULTLINE_KERNEL=$TARGET_KERNEL FAULTLINE_ONLY=$TARGET FAULTLINE_INTERLEAVING_COVERAGE=$coverage \
     timeout $((TIMEOUT + 30)) "$BIN/fuzz_schedule" "$dir/corpus" -seed="$seed" -max_total_time="$TIMEOUT" \
+    -runs="$([ "$MAX_RUNS" -gt 0 ] && echo "$MAX_RUNS" || echo -1)" \
     -reload=0 -dict="$DICT" -artifact_prefix="$dir/" -print_final_stats=1 > "$dir/log" 2>&1 || true
   end=$(date +%s.%N)
   local execs
@@ -86,19 +92,16 @@ afl_ttb() {
   if [ "${crashes:-0}" -gt 0 ]; then echo "$secs $execs"; else echo "timeout $execs"; fi
 }
 
-# Medians over all runs (timeouts included, as the longest): executions are
-# taken from the same runs as the times.
+# Medians over all runs, a run that found nothing counting as the longest:
+# of the seconds, and of the executions.
 report() {
   local name=$1 file=$2
   local found time execs
   found=$(grep -vc timeout "$file" || true)
   time=$(awk '{print $1}' "$file" | median)
-  if [ "$time" = timeout ]; then
-    execs="-"
-    time=">${TIMEOUT}"
-  else
-    execs=$(awk -v t="$time" '$1 == t {print $2; exit}' "$file")
-  fi
+  execs=$(awk '{print ($1 == "timeout" ? "timeout" : $2)}' "$file" | median)
+  [ "$time" = timeout ] && time=">limit"
+  [ "$execs" = timeout ] && execs=">limit"
   printf "%-48s found %s/%s  median %8s s  %12s executions\n" "$name" "$found" "$RUNS" "$time" "$execs"
 }
 
@@ -106,10 +109,14 @@ echo "== time to $TARGET on $TARGET_KERNEL from $SEEDS ($RUNS seeds, timeout ${T
 for engine in $ENGINES; do
   for coverage in $COVERAGE; do
     out="$WORK/$engine-$coverage.txt"
-    : > "$out"
     for seed in $(seq 1 "$RUNS"); do
-      if [ "$engine" = libfuzzer ]; then libfuzzer_ttb "$seed" "$coverage" >> "$out"; else afl_ttb "$seed" "$coverage" >> "$out"; fi
+      if [ "$engine" = libfuzzer ]; then libfuzzer_ttb "$seed" "$coverage" > "$out.$seed" &
+      else afl_ttb "$seed" "$coverage" > "$out.$seed" &
+      fi
+      while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
     done
+    wait
+    for seed in $(seq 1 "$RUNS"); do cat "$out.$seed"; done > "$out"
     report "$engine, interleaving coverage $coverage" "$out"
     sed 's/^/    /' "$out"
   done
