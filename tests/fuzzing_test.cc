@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "tests/test_util.h"
 
@@ -176,6 +177,35 @@ TEST_F(Fuzzing, AflCustomMutatorLibraryProducesValidSchedules) {
     ++n;
   }
   EXPECT_EQ(n, 200u);
+}
+
+// Interleaving features get map slots of their own: with them on, a run
+// covers every slot it covers without them, and more.
+TEST_F(Fuzzing, AflInterleavingFeaturesHaveSlotsOfTheirOwn) {
+  if (!fs::exists(bin("fuzz_schedule_afl"))) GTEST_SKIP() << "fuzz_schedule_afl was not built";
+  const auto size = run_command("AFL_DUMP_MAP_SIZE=1 " + bin("fuzz_schedule_afl"));
+  const long map_size = std::stol(size.output);
+  EXPECT_GT(map_size, 1 << 14) << "16 K interleaving slots plus the code edges";
+  const std::string race = race_binary();
+  auto slots = [&](const char* coverage) {  // slot numbers, in order
+    const std::string map = path(std::string("map") + coverage);
+    run_command("FAULTLINE_INTERLEAVING_COVERAGE=" + std::string(coverage) + " FAULTLINE_IGNORE=dangling-mapping AFL_MAP_SIZE=" +
+                std::to_string(map_size) + " afl-showmap -q -o " + map + " -- " + bin("fuzz_schedule_afl") + " < " + race);
+    std::set<long> out;
+    std::ifstream in(map);
+    for (std::string line; std::getline(in, line);) out.insert(std::stol(line.substr(0, line.find(':'))));
+    return out;
+  };
+  const std::set<long> with = slots("1"), code = slots("0");
+  ASSERT_FALSE(code.empty());
+  EXPECT_TRUE(std::includes(with.begin(), with.end(), code.begin(), code.end()));
+  std::set<long> features;
+  std::set_difference(with.begin(), with.end(), code.begin(), code.end(), std::inserter(features, features.end()));
+  ASSERT_GT(features.size(), 5u);
+  // A range apart from the code edges, not folded onto them.
+  EXPECT_TRUE(*features.rbegin() < *code.begin() || *features.begin() > *code.rbegin())
+      << "features " << *features.begin() << ".." << *features.rbegin() << ", code edges " << *code.begin() << ".."
+      << *code.rbegin();
 }
 
 // Needs the AFL++ build (fixture: cmake --build build --target fuzz_schedule_afl_target).
