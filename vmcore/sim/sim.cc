@@ -172,11 +172,18 @@ void Sim::note(EventKind kind, Label label, Obj obj, TaskId other, int64_t arg) 
   record(Event{step_, current_, kind, Access::None, other, label, obj, arg});
 }
 
-void Sim::schedule(SchedPoint p) {
+void Sim::schedule(const SchedPoint& p) {
   // A task owed a fair run (see retry) is the only choice the strategy sees:
   // DFS does not branch there, and the forced switch is no decision.
-  if (const TaskSet owed = starving_ & p.runnable)
-    p.runnable = task_bit(p.current != kNoTask && (owed & task_bit(p.current)) ? p.current : TaskId(__builtin_ctz(owed)));
+  if (const TaskSet owed = starving_ & p.runnable) [[unlikely]] {
+    SchedPoint forced = p;
+    forced.runnable = task_bit(p.current != kNoTask && (owed & task_bit(p.current)) ? p.current : TaskId(__builtin_ctz(owed)));
+    return pick_and_switch(forced);
+  }
+  pick_and_switch(p);
+}
+
+void Sim::pick_and_switch(const SchedPoint& p) {
   TaskId next = strategy_->pick_next(p);
   const TaskId dflt = default_choice(p);
   if (next >= ntasks_ || !(p.runnable & task_bit(next))) next = dflt;

@@ -200,7 +200,8 @@ class Sim {
 
   static void task_entry(void* arg);
   void record(const Event& e);
-  void schedule(SchedPoint p);
+  void schedule(const SchedPoint& p);
+  void pick_and_switch(const SchedPoint& p);
   void switch_to(TaskId next);
   void reschedule_away(Label label, Obj obj);  // the current task cannot continue
   void go_to_sleep(const Waitable& what, Label label, WaitKind kind);
