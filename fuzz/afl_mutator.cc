@@ -34,7 +34,8 @@ extern "C" void* afl_custom_init(void* /*afl*/, unsigned int seed) {
 extern "C" size_t afl_custom_fuzz(void* data, uint8_t* buf, size_t buf_size, uint8_t** out_buf, uint8_t* add_buf,
                                   size_t add_buf_size, size_t max_size) {
   auto* s = static_cast<State*>(data);
-  s->out.assign(std::max(max_size, buf_size), 0);
+  // max_size is AFL++'s file limit (1 MB): grow the buffer once, never clear it.
+  if (s->out.size() < std::max(max_size, buf_size)) s->out.resize(std::max(max_size, buf_size));
   size_t n;
   if (add_buf && add_buf_size && s->rng.below(4) == 0) {
     n = s->mutator.crossover_bytes(buf, buf_size, add_buf, add_buf_size, s->out.data(), max_size);
