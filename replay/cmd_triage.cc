@@ -113,8 +113,8 @@ int triage(const TriageArgs& args) {
     const std::string on_kernel = args.kernel.empty() ? "" : " --kernel " + args.kernel;
     if (is_known) {
       fmt::print("      {}\n", report_title(f.outcome.report));
-      fmt::print("      reproducer: {} (replay{} --trace {} for the input)\n", regression->second.string(), on_kernel,
-                 f.first.string());
+      fmt::print("      reproducer: {}\n", regression->second.string());
+      fmt::print("      input:  build/bin/faultline replay{} --trace {}\n", on_kernel, f.first.string());
       continue;
     }
     if (args.out.empty()) {
