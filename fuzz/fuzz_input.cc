@@ -97,13 +97,14 @@ void read_engine_flags(int argc, char** argv) {
   }
 }
 
-int run_input(const uint8_t* data, size_t size, FeatureSink sink) {
-  thread_local Schedule s;
+int run_input(const uint8_t* data, size_t size, FeatureSink sink, const Schedule* decoded) {
+  thread_local Schedule parsed;
   thread_local Runner runner;
   const Config& c = config();
   thread_local InterleavingCoverage coverage(c.interleaving);
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  if (size > kMaxScheduleBytes || parse_binary(input, &s)) return -1;
+  if (!decoded && (size > kMaxScheduleBytes || parse_binary(input, &parsed))) return -1;
+  const Schedule& s = decoded ? *decoded : parsed;
   sim::ReplayStrategy strategy(schedule_decisions(s), s.seed());
   const Outcome out =
       runner.run(s, strategy, RunOptions{.kernel = c.kernel, .keep_results = false, .trace_hash = false});

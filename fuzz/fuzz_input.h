@@ -46,6 +46,8 @@ void read_engine_flags(int argc, char** argv);
 using FeatureSink = void (*)(uint32_t feature);
 
 // -1: rejected (does not parse or is not a valid schedule); 0: ran.
-int run_input(const uint8_t* data, size_t size, FeatureSink sink);
+// `decoded`, if not null, is what the bytes decode to (the mutator's
+// recent_output), and they are not parsed again.
+int run_input(const uint8_t* data, size_t size, FeatureSink sink, const Schedule* decoded = nullptr);
 
 }  // namespace faultline::fuzz

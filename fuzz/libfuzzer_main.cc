@@ -1,6 +1,7 @@
 // libFuzzer entry points: build/bin/fuzz_schedule. Inputs are binary schedules.
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "fuzz/fuzz_input.h"
 #include "toolkit/mutator.h"
@@ -35,7 +36,8 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  return faultline::fuzz::run_input(data, size, count_feature);
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  return faultline::fuzz::run_input(data, size, count_feature, mutator().recent_output(bytes));
 }
 
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {

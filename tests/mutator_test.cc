@@ -117,6 +117,57 @@ TEST(Mutator, BytesThatDoNotParseBecomeAValidSchedule) {
   EXPECT_GT(s.tasks_size(), 0);
 }
 
+// The glue keeps its last outputs decoded; a chain of mutations and
+// crossovers through it gives the same bytes as a fresh mutator for every
+// step (nothing but the bytes carries over), and each kept output is exactly
+// what its bytes parse to.
+TEST(Mutator, RecentOutputsAreWhatTheirBytesDecodeTo) {
+  const auto all = seeds();
+  std::vector<std::string> corpus;
+  for (const Schedule& s : all) corpus.push_back(to_binary(s));
+  corpus.push_back("not a schedule");
+  Kernel pin;
+  pin.set_preset("v2.6.26");
+  ScheduleMutator kept(0);
+  kept.pin_kernel(pin);
+  std::string buf = corpus[0];
+  size_t crossovers = 0, hits = 0;
+  for (unsigned step = 0; step < 600; ++step) {
+    ScheduleMutator fresh(0);
+    fresh.pin_kernel(pin);
+    kept.reseed(step);
+    fresh.reseed(step);
+    const std::string& other = corpus[step % corpus.size()];
+    auto apply = [&](ScheduleMutator& m, std::string in) {
+      std::string out(4096, '\0');
+      auto* data = reinterpret_cast<uint8_t*>(out.data());
+      if (step % 3 == 0) {
+        out.resize(m.crossover_bytes(reinterpret_cast<const uint8_t*>(in.data()), in.size(),
+                                     reinterpret_cast<const uint8_t*>(other.data()), other.size(), data, 4096));
+      } else {
+        std::copy(in.begin(), in.end(), out.begin());
+        out.resize(m.mutate_bytes(data, in.size(), 4096));
+      }
+      return out;
+    };
+    hits += kept.recent_output(buf) != nullptr;
+    const std::string next = apply(kept, buf);
+    ASSERT_EQ(next, apply(fresh, buf)) << "step " << step;
+    crossovers += step % 3 == 0;
+    const Schedule* decoded = kept.recent_output(next);
+    ASSERT_NE(decoded, nullptr);
+    Schedule parsed;
+    ASSERT_FALSE(parse_binary(next, &parsed));
+    EXPECT_EQ(decoded->SerializeAsString(), parsed.SerializeAsString());
+    EXPECT_EQ(decoded->DebugString(), parsed.DebugString());
+    EXPECT_FALSE(validate_schedule(*decoded));
+    // Now and then libFuzzer starts again from a corpus input.
+    buf = step % 5 == 4 ? corpus[(step * 7) % corpus.size()] : next;
+  }
+  EXPECT_GT(crossovers, 100u);
+  EXPECT_GT(hits, 300u);
+}
+
 TEST(Mutator, PinnedKernelIsWrittenIntoEveryMutant) {
   ScheduleMutator m(5);
   Kernel k;

@@ -564,25 +564,32 @@ void ScheduleMutator::shrink_to(Schedule& s, size_t max_size) {
   }
 }
 
-std::string ScheduleMutator::mutate(Schedule& s, size_t max_size) {
+std::string ScheduleMutator::mutate_into(const Schedule& from, Schedule& out, size_t max_size) {
   for (int attempt = 0; attempt < 16; ++attempt) {
-    Schedule candidate = s;
-    Ctx c{candidate, rng_, limits_, labels_};
+    out = from;
+    Ctx c{out, rng_, limits_, labels_};
     const Mutation& m = pick_mutation(rng_);
     if (!m.apply(c)) continue;
-    normalize(candidate);
-    if (validate_schedule(candidate)) continue;
-    shrink_to(candidate, max_size);
-    s = std::move(candidate);
+    normalize(out);
+    if (validate_schedule(out)) continue;
+    shrink_to(out, max_size);
     return m.name;
   }
-  normalize(s);
-  shrink_to(s, max_size);
+  out = from;
+  normalize(out);
+  shrink_to(out, max_size);
   return "";
 }
 
-Schedule ScheduleMutator::crossover(const Schedule& a, const Schedule& b, size_t max_size) {
-  Schedule child = a;
+std::string ScheduleMutator::mutate(Schedule& s, size_t max_size) {
+  Schedule out;
+  std::string name = mutate_into(s, out, max_size);
+  s = std::move(out);
+  return name;
+}
+
+void ScheduleMutator::crossover_into(const Schedule& a, const Schedule& b, Schedule& child, size_t max_size) {
+  child = a;
   Ctx c{child, rng_, limits_, labels_};
   if (b.tasks_size() && child.processes_size() && (c.chance(60) || !b.decisions_size())) {
     // A task of b replaces (or joins) the tasks of a.
@@ -610,37 +617,68 @@ Schedule ScheduleMutator::crossover(const Schedule& a, const Schedule& b, size_t
     normalize(child);
   }
   shrink_to(child, max_size);
+}
+
+Schedule ScheduleMutator::crossover(const Schedule& a, const Schedule& b, size_t max_size) {
+  Schedule child;
+  crossover_into(a, b, child, max_size);
   return child;
+}
+
+const Schedule* ScheduleMutator::recent_output(std::string_view bytes) const {
+  for (const Output& o : outputs_)
+    if (o.valid && o.bytes == bytes) return &o.schedule;
+  return nullptr;
+}
+
+const Schedule& ScheduleMutator::decode(std::string_view bytes, Schedule& scratch) const {
+  if (const Schedule* s = recent_output(bytes)) return *s;
+  if (parse_binary(bytes, &scratch) || validate_schedule(scratch)) scratch = starter_schedule();
+  return scratch;
+}
+
+ScheduleMutator::Output& ScheduleMutator::next_output(const Schedule& in1, const Schedule& in2) {
+  for (;; ++next_output_) {
+    Output& o = outputs_[next_output_ % outputs_.size()];
+    if (&o.schedule != &in1 && &o.schedule != &in2) {
+      o.valid = false;
+      ++next_output_;
+      return o;
+    }
+  }
+}
+
+size_t ScheduleMutator::emit(Output& o, uint8_t* out, size_t max_size) {
+  const size_t n = o.schedule.ByteSizeLong();
+  if (n > max_size) return 0;
+  o.schedule.SerializeToArray(out, int(n));
+  o.bytes.assign(reinterpret_cast<const char*>(out), n);
+  o.valid = true;
+  return n;
 }
 
 namespace {
 
-Schedule parse_or_start(const uint8_t* data, size_t size) {
-  Schedule s;
-  if (parse_binary(std::string_view(reinterpret_cast<const char*>(data), size), &s) || validate_schedule(s))
-    return starter_schedule();
-  return s;
-}
-
-size_t emit(const Schedule& s, uint8_t* out, size_t max_size) {
-  const size_t n = s.ByteSizeLong();
-  if (n > max_size) return 0;
-  s.SerializeToArray(out, int(n));
-  return n;
+std::string_view as_bytes(const uint8_t* data, size_t size) {
+  return std::string_view(reinterpret_cast<const char*>(data), size);
 }
 
 }  // namespace
 
 size_t ScheduleMutator::mutate_bytes(uint8_t* data, size_t size, size_t max_size) {
-  Schedule s = parse_or_start(data, size);
-  mutate(s, max_size);
-  return emit(s, data, max_size);
+  const Schedule& in = decode(as_bytes(data, size), scratch_a_);
+  Output& o = next_output(in, in);
+  mutate_into(in, o.schedule, max_size);
+  return emit(o, data, max_size);
 }
 
 size_t ScheduleMutator::crossover_bytes(const uint8_t* a, size_t a_size, const uint8_t* b, size_t b_size, uint8_t* out,
                                         size_t max_size) {
-  const Schedule child = crossover(parse_or_start(a, a_size), parse_or_start(b, b_size), max_size);
-  return emit(child, out, max_size);
+  const Schedule& first = decode(as_bytes(a, a_size), scratch_a_);
+  const Schedule& second = decode(as_bytes(b, b_size), scratch_b_);
+  Output& o = next_output(first, second);
+  crossover_into(first, second, o.schedule, max_size);
+  return emit(o, out, max_size);
 }
 
 std::vector<std::string> dictionary_labels(const std::filesystem::path& dict) {

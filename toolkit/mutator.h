@@ -4,12 +4,14 @@
 // every result is a valid schedule within the size asked for.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vmcore/schedule/schedule.pb.h"
@@ -45,11 +47,31 @@ class ScheduleMutator {
   size_t mutate_bytes(uint8_t* data, size_t size, size_t max_size);
   size_t crossover_bytes(const uint8_t* a, size_t a_size, const uint8_t* b, size_t b_size, uint8_t* out,
                          size_t max_size);
+  // The schedule these bytes decode to, if they are one of the last outputs
+  // of the glue (nullptr otherwise). libFuzzer mutates its mutant again
+  // (-mutate_depth) and runs each one as soon as it is made: the glue and the
+  // target take it from here instead of parsing and validating it again.
+  const Schedule* recent_output(std::string_view bytes) const;
 
   // The names of the mutations, for tests and statistics.
   static std::span<const char* const> mutation_names();
 
  private:
+  // An output of the glue: the schedule and the bytes it serialized to.
+  struct Output {
+    Schedule schedule;
+    std::string bytes;
+    bool valid = false;
+  };
+
+  std::string mutate_into(const Schedule& from, Schedule& out, size_t max_size);
+  void crossover_into(const Schedule& a, const Schedule& b, Schedule& child, size_t max_size);
+  // A recent output, or the input parsed into scratch (the starter schedule
+  // if it does not parse or is not valid).
+  const Schedule& decode(std::string_view bytes, Schedule& scratch) const;
+  // The oldest output that is neither input; its messages are reused.
+  Output& next_output(const Schedule& in1, const Schedule& in2);
+  size_t emit(Output& o, uint8_t* out, size_t max_size);
   void normalize(Schedule& s) const;
   bool fits(const Schedule& s, size_t max_size) const;
   void shrink_to(Schedule& s, size_t max_size);
@@ -58,6 +80,9 @@ class ScheduleMutator {
   MutatorLimits limits_;
   std::optional<Kernel> kernel_;
   std::vector<std::string> labels_;
+  std::array<Output, 4> outputs_;
+  size_t next_output_ = 0;
+  Schedule scratch_a_, scratch_b_;
 };
 
 // The labels of a fuzzing dictionary (libFuzzer/AFL++ format, the `label=`

@@ -39,19 +39,21 @@ const SwitchInfo kSwitches[] = {
 const std::vector<PresetInfo>& presets() {
   static const std::vector<PresetInfo> kPresets = [] {
     std::vector<PresetInfo> p;
-    p.push_back({"v2.6.20", "Linux 2.6.20: the truncate_count seqlock in do_no_page, no page lock in faults", {}});
+    p.push_back({"v2.6.20", "Linux 2.6.20: the truncate_count seqlock in do_no_page, no page lock in faults", {}, {}});
     p.push_back({"seed", "2.6.20 plus exactly the reference patch (3/6) and patch 1/6's BUG_ON",
-                 {"seed_fault_pagelock", "seed_remove_mapped_bug"}});
+                 {"seed_fault_pagelock", "seed_remove_mapped_bug"}, {}});
     std::vector<const char*> v23 = {"seed_fault_pagelock", "seed_remove_mapped_bug", "merged_truncate_unmap",
                                     "fault_vm_fault_locked", "fault_mkwrite_unlocked", "shmem_punch_unmap",
                                     "madvise_remove_drops_mmap_sem",
                                     "wp_page_mkwrite_late_release", "fault_dirty_page_wait"};
-    p.push_back({"v2.6.23", "the merged form of the fix with the 2.6.21 hole-punch fixes and 2.6.23's fault changes", v23});
+    p.push_back({"v2.6.23", "the merged form of the fix with the 2.6.21 hole-punch fixes and 2.6.23's fault changes", v23, {}});
     std::vector<const char*> v26 = v23;
     for (const char* s : {"filemap_fault_sigbus_release", "buffered_write_atomic_copy",
                           "direct_io_invalidate_before", "filemap_fault_readpage_wait"})
       v26.push_back(s);
-    p.push_back({"v2.6.26", "every change the model knows (2.6.24 write path, 2.6.26 filemap_fault)", v26});
+    p.push_back({"v2.6.26", "every change the model knows (2.6.24 write path, 2.6.26 filemap_fault)", v26, {}});
+    for (PresetInfo& preset : p)
+      for (const char* name : preset.switches) preset.config.*(find_switch(name)->field) = true;
     return p;
   }();
   return kPresets;
@@ -71,18 +73,14 @@ const SwitchInfo* find_switch(std::string_view name) {
 
 std::optional<KernelConfig> preset_config(std::string_view preset) {
   if (preset.empty()) preset = "v2.6.20";
-  for (const PresetInfo& p : presets()) {
-    if (preset != p.name) continue;
-    KernelConfig cfg;
-    for (const char* s : p.switches) cfg.*(find_switch(s)->field) = true;
-    return cfg;
-  }
+  for (const PresetInfo& p : presets())
+    if (preset == p.name) return p.config;
   return std::nullopt;
 }
 
 std::string preset_name(const KernelConfig& cfg) {
   for (const PresetInfo& p : presets())
-    if (preset_config(p.name) == cfg) return p.name;
+    if (p.config == cfg) return p.name;
   return "";
 }
 

@@ -65,6 +65,7 @@ struct PresetInfo {
   const char* name;
   const char* summary;
   std::vector<const char*> switches;
+  KernelConfig config;  // those switches on
 };
 
 std::span<const SwitchInfo> kernel_switches();
