@@ -115,8 +115,8 @@ void BM_FuzzIteration(benchmark::State& state) {
     const std::string& in = inputs[i % inputs.size()];
     size_t size = in.size();
     std::copy(in.begin(), in.end(), buf.begin());
+    const std::string& other = inputs[(i * 7 + 3) % inputs.size()];  // one per chain, as libFuzzer picks it
     for (int depth = 0; depth < 5; ++depth, ++runs) {
-      const std::string& other = inputs[(i * 7 + size_t(depth)) % inputs.size()];
       if ((i + size_t(depth)) % 2) {
         size = m.mutate_bytes(buf.data(), size, kMaxInput);
       } else {

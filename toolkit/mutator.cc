@@ -626,29 +626,44 @@ Schedule ScheduleMutator::crossover(const Schedule& a, const Schedule& b, size_t
 }
 
 const Schedule* ScheduleMutator::recent_output(std::string_view bytes) const {
-  for (const Output& o : outputs_)
+  for (const Decoded& o : outputs_)
     if (o.valid && o.bytes == bytes) return &o.schedule;
   return nullptr;
 }
 
-const Schedule& ScheduleMutator::decode(std::string_view bytes, Schedule& scratch) const {
-  if (const Schedule* s = recent_output(bytes)) return *s;
-  if (parse_binary(bytes, &scratch) || validate_schedule(scratch)) scratch = starter_schedule();
-  return scratch;
-}
+namespace {
 
-ScheduleMutator::Output& ScheduleMutator::next_output(const Schedule& in1, const Schedule& in2) {
-  for (;; ++next_output_) {
-    Output& o = outputs_[next_output_ % outputs_.size()];
-    if (&o.schedule != &in1 && &o.schedule != &in2) {
-      o.valid = false;
-      ++next_output_;
-      return o;
+// The oldest of the slots, skipping those that hold `busy`.
+template <class Slot, size_t N>
+Slot& oldest_slot(std::array<Slot, N>& slots, size_t& next, const Schedule* busy1, const Schedule* busy2) {
+  for (;; ++next) {
+    auto& slot = slots[next % N];
+    if (&slot.schedule != busy1 && &slot.schedule != busy2) {
+      ++next;
+      slot.valid = false;
+      return slot;
     }
   }
 }
 
-size_t ScheduleMutator::emit(Output& o, uint8_t* out, size_t max_size) {
+}  // namespace
+
+const Schedule& ScheduleMutator::decode(std::string_view bytes, const Schedule* keep) {
+  if (const Schedule* s = recent_output(bytes)) return *s;
+  for (const Decoded& in : inputs_)
+    if (in.valid && in.bytes == bytes) return in.schedule;
+  Decoded& in = oldest_slot(inputs_, next_input_, keep, keep);
+  if (parse_binary(bytes, &in.schedule) || validate_schedule(in.schedule)) in.schedule = starter_schedule();
+  in.bytes.assign(bytes);
+  in.valid = true;
+  return in.schedule;
+}
+
+ScheduleMutator::Decoded& ScheduleMutator::next_output(const Schedule& in1, const Schedule& in2) {
+  return oldest_slot(outputs_, next_output_, &in1, &in2);
+}
+
+size_t ScheduleMutator::emit(Decoded& o, uint8_t* out, size_t max_size) {
   const size_t n = o.schedule.ByteSizeLong();
   if (n > max_size) return 0;
   o.schedule.SerializeToArray(out, int(n));
@@ -666,17 +681,17 @@ std::string_view as_bytes(const uint8_t* data, size_t size) {
 }  // namespace
 
 size_t ScheduleMutator::mutate_bytes(uint8_t* data, size_t size, size_t max_size) {
-  const Schedule& in = decode(as_bytes(data, size), scratch_a_);
-  Output& o = next_output(in, in);
+  const Schedule& in = decode(as_bytes(data, size));
+  Decoded& o = next_output(in, in);
   mutate_into(in, o.schedule, max_size);
   return emit(o, data, max_size);
 }
 
 size_t ScheduleMutator::crossover_bytes(const uint8_t* a, size_t a_size, const uint8_t* b, size_t b_size, uint8_t* out,
                                         size_t max_size) {
-  const Schedule& first = decode(as_bytes(a, a_size), scratch_a_);
-  const Schedule& second = decode(as_bytes(b, b_size), scratch_b_);
-  Output& o = next_output(first, second);
+  const Schedule& first = decode(as_bytes(a, a_size));
+  const Schedule& second = decode(as_bytes(b, b_size), &first);
+  Decoded& o = next_output(first, second);
   crossover_into(first, second, o.schedule, max_size);
   return emit(o, out, max_size);
 }

@@ -57,8 +57,8 @@ class ScheduleMutator {
   static std::span<const char* const> mutation_names();
 
  private:
-  // An output of the glue: the schedule and the bytes it serialized to.
-  struct Output {
+  // A schedule of the glue and its bytes: an output, or an input it parsed.
+  struct Decoded {
     Schedule schedule;
     std::string bytes;
     bool valid = false;
@@ -66,12 +66,13 @@ class ScheduleMutator {
 
   std::string mutate_into(const Schedule& from, Schedule& out, size_t max_size);
   void crossover_into(const Schedule& a, const Schedule& b, Schedule& child, size_t max_size);
-  // A recent output, or the input parsed into scratch (the starter schedule
-  // if it does not parse or is not valid).
-  const Schedule& decode(std::string_view bytes, Schedule& scratch) const;
-  // The oldest output that is neither input; its messages are reused.
-  Output& next_output(const Schedule& in1, const Schedule& in2);
-  size_t emit(Output& o, uint8_t* out, size_t max_size);
+  // What the bytes decode to: a recent output or input, else parsed (the
+  // starter schedule if they do not parse or are not valid) into the oldest
+  // input slot other than `keep`'s.
+  const Schedule& decode(std::string_view bytes, const Schedule* keep = nullptr);
+  // The oldest output slot that holds neither input; its messages are reused.
+  Decoded& next_output(const Schedule& in1, const Schedule& in2);
+  size_t emit(Decoded& o, uint8_t* out, size_t max_size);
   void normalize(Schedule& s) const;
   bool fits(const Schedule& s, size_t max_size) const;
   void shrink_to(Schedule& s, size_t max_size);
@@ -80,9 +81,11 @@ class ScheduleMutator {
   MutatorLimits limits_;
   std::optional<Kernel> kernel_;
   std::vector<std::string> labels_;
-  std::array<Output, 4> outputs_;
+  std::array<Decoded, 4> outputs_;
   size_t next_output_ = 0;
-  Schedule scratch_a_, scratch_b_;
+  // libFuzzer crosses a whole chain of mutations over with one input.
+  std::array<Decoded, 2> inputs_;
+  size_t next_input_ = 0;
 };
 
 // The labels of a fuzzing dictionary (libFuzzer/AFL++ format, the `label=`
