@@ -101,6 +101,19 @@ ChangeWindow begin_change(Checks& c, uint32_t file, loff_t start, loff_t end) {
   return w;
 }
 
+namespace {
+
+void count_pages_being_written(Checks& c, const ChangeWindow& w, int delta) {
+  if (!w.active) return;
+  for (uint64_t i = uint64_t(w.start) >> PAGE_SHIFT; i <= uint64_t(w.end - 1) >> PAGE_SHIFT; ++i)
+    c.pages_being_written[w.file][i] = uint8_t(c.pages_being_written[w.file][i] + delta);
+}
+
+}  // namespace
+
+void begin_buffered_write(Checks& c, const ChangeWindow& w) { count_pages_being_written(c, w, 1); }
+void end_buffered_write(Checks& c, const ChangeWindow& w) { count_pages_being_written(c, w, -1); }
+
 void end_change(Checks& c, const ChangeWindow& w, const uint8_t* bytes, loff_t known, Change how) {
   if (!w.active) return;
   FileOracle& o = c.files[w.file];
@@ -180,7 +193,9 @@ std::optional<Finding> check_mapped_beyond_eof(Checks& c, inode* inode, loff_t s
       if (!mm->pte[vpn].present) continue;
       const unsigned long addr = vpn << PAGE_SHIFT;
       vm_area_struct* vma = vma_covering(mm, addr);
-      if (!vma || vma->vm_file != inode || linear_index(vma, addr).v < size) continue;
+      if (!vma || vma->vm_file != inode) continue;
+      const uint64_t index = linear_index(vma, addr).v;
+      if (index < size || (index < kMaxFilePages && c.pages_being_written[inode->i_ino][index])) continue;
       const page* p = &k.frames[mm->pte[vpn].frame];
       const bool anon = PageAnon(p);
       return Finding{"faultline: page mapped beyond EOF after truncate returned",

@@ -61,6 +61,8 @@ struct Checks {
   // When a page last entered the page cache or took a store through a shared
   // mapping, per file and index (step).
   std::array<std::array<uint32_t, mm::kMaxFilePages>, mm::kMaxFiles> touched_at{};
+  // Buffered writes in progress, per file and page (a count).
+  std::array<std::array<uint8_t, mm::kMaxFilePages>, mm::kMaxFiles> pages_being_written{};
   uint64_t checked_gen = 0;
 };
 
@@ -90,6 +92,13 @@ ChangeWindow begin_change(Checks& c, uint32_t file, mm::loff_t start, mm::loff_t
 // the rest of the window becomes indeterminate. Bytes that anything else
 // changed during the window become indeterminate too.
 void end_change(Checks& c, const ChangeWindow& w, const uint8_t* bytes, mm::loff_t known, Change how);
+// A buffered write over the window begins or ends. A page it adds beyond EOF
+// is inside EOF once it returns, and a fault may map it before that: tmpfs
+// before 2.6.24 unlocks the page before i_size grows, so a fault that passed
+// its i_size check before a truncate maps the page a later extending write
+// brings in. The truncate check leaves such pages alone.
+void begin_buffered_write(Checks& c, const ChangeWindow& w);
+void end_buffered_write(Checks& c, const ChangeWindow& w);
 
 // Ends a successful truncate's window over [size, max). What the file held
 // there is gone: known bytes read zero from now on. Bytes already open stay
