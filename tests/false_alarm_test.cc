@@ -67,24 +67,31 @@ TEST(NoFalseAlarms, TheSameExplorationFindsTheRaceOn2620) {
 
 // A page that an extending write brings in after a truncate, mapped by a
 // fault that passed its i_size check before the truncate, is mapped beyond
-// EOF only until that write returns: no violation (the check's window ends
-// with the truncate, not when the truncating task next runs).
+// EOF only until that write returns: no violation.
 TEST(NoFalseAlarms, APageAnExtendingWriteBringsInAfterATruncateMayBeMappedBeforeItReturns) {
-  const Schedule s = schedule_from_file(source_dir() / "tests/data/extending_write_after_truncate.txtpb");
-  const Outcome out = replay(s, RunOptions{.kernel = mm::preset_config("v2.6.26"), .keep_trace = true});
+  const Schedule s = schedule_from_file(source_dir() / "corpus/regressions/fault_maps_page_of_extending_write.txtpb");
+  ASSERT_EQ(s.kernel().preset(), "v2.6.23");
+  RunOptions options;
+  options.keep_trace = true;
+  const Outcome out = replay(s, options);
   EXPECT_EQ(out.kind, OutcomeKind::Ok) << out.report;
-  ASSERT_EQ(out.results.size(), 4u);
-  EXPECT_EQ(out.results[2][0].ret, 0) << "the fault maps the page, no SIGBUS";
-  EXPECT_EQ(out.results[3][0].ret, 1) << "the extending write";
-  // The state the check saw: the faulter mapped page 1 before the write grew i_size.
-  int map_step = -1, grow_step = -1;
-  for (const sim::Event& e : out.trace) {
+  ASSERT_EQ(out.results.size(), 3u);
+  EXPECT_EQ(out.results[0][0].ret, 0) << "the fault maps the page, no SIGBUS";
+  EXPECT_EQ(out.results[0][0].data, std::vector<uint8_t>{0}) << "before the write's copy";
+  EXPECT_EQ(out.results[1][0].ret, 0) << "the truncate";
+  EXPECT_EQ(out.results[2][0].ret, 1) << "the extending write";
+  // The state the truncate check saw: page 1 mapped, i_size not grown yet.
+  ptrdiff_t mapped = -1, grown = -1, truncated = -1;
+  for (ptrdiff_t i = 0; i < ptrdiff_t(out.trace.size()); ++i) {
+    const sim::Event& e = out.trace[size_t(i)];
     const std::string_view label = e.label.name;
-    if (e.task == 2 && label.starts_with("do_no_page:pte_offset_map_lock") && map_step < 0) map_step = int(e.step);
-    if (e.task == 3 && label == "shmem_file_write:i_size_write") grow_step = int(e.step);
+    if (e.task == 0 && label == "do_no_page:pte_offset_map_lock" && mapped < 0) mapped = i;
+    if (e.task == 2 && label == "shmem_file_write:i_size_write") grown = i;
+    if (e.task == 1 && e.kind == sim::EventKind::SyscallEnd) truncated = i;
   }
-  const bool mapped_before_growth = map_step >= 0 && grow_step > map_step;
-  EXPECT_TRUE(mapped_before_growth);
+  EXPECT_GE(mapped, 0);
+  EXPECT_LT(mapped, truncated);
+  EXPECT_LT(truncated, grown);
 }
 
 }  // namespace

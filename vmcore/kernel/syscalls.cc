@@ -117,8 +117,9 @@ int64_t sys_write(const Op& op, bool o_direct) {
   const loff_t pos = loff_t(op.offset);
   const auto w = checks::begin_change(the_checks(), op.file, pos, pos + loff_t(op.len));
   if (!o_direct) checks::begin_buffered_write(the_checks(), w);
-  const long ret = inode->kind == FileKind::Shmem ? shmem_file_write(inode, pos, op.len, buf)
-                                                   : generic_file_aio_write(inode, pos, op.len, buf, o_direct);
+  const long ret = inode->kind == FileKind::Shmem && !cfg().shmem_write_begin_end
+                       ? shmem_file_write(inode, pos, op.len, buf)
+                       : generic_file_aio_write(inode, pos, op.len, buf, o_direct);
   if (!o_direct) checks::end_buffered_write(the_checks(), w);
   // What a user buffer held is not followed: those bytes become indeterminate.
   const loff_t known = (ret > 0 && !user) ? ret : 0;

@@ -589,18 +589,24 @@ long generic_perform_write(inode* file, loff_t pos, unsigned long count, user_bu
       break;
     }
     // write_begin: the locked page, prepared.
-    page* p = __grab_cache_page(mapping, index, &cached_page);
-    if (!p) {
-      status = -ENOMEM;
-      break;
-    }
-    status = a_ops->prepare_write(file, p, offset, offset + bytes);
-    if (status) {
-      unlock_page(p);
-      page_cache_release(p);
-      const loff_t isize = i_size_read(file, "generic_perform_write:i_size_read");
-      if (pos + loff_t(bytes) > isize) vmtruncate(file, isize);
-      break;
+    page* p = nullptr;
+    if (a_ops->write_begin) {
+      status = a_ops->write_begin(file, pos, unsigned(bytes), &p);
+      if (status) break;
+    } else {
+      p = __grab_cache_page(mapping, index, &cached_page);
+      if (!p) {
+        status = -ENOMEM;
+        break;
+      }
+      status = a_ops->prepare_write(file, p, offset, offset + bytes);
+      if (status) {
+        unlock_page(p);
+        page_cache_release(p);
+        const loff_t isize = i_size_read(file, "generic_perform_write:i_size_read");
+        if (pos + loff_t(bytes) > isize) vmtruncate(file, isize);
+        break;
+      }
     }
     {
       uint8_t tmp[PAGE_SIZE];
@@ -611,12 +617,18 @@ long generic_perform_write(inode* file, loff_t pos, unsigned long count, user_bu
       point_write("generic_perform_write:copy", obj_page_data(p));
       std::memcpy(p->data + offset, tmp, copied);
     }
-    // write_end: a short copy into a page that is not uptodate commits nothing.
-    if (copied < bytes && !PageUptodate(p)) copied = 0;
-    if (copied) status = a_ops->commit_write(file, p, offset, offset + copied);
-    unlock_page(p);
-    page_cache_release(p);
-    if (status < 0) break;
+    if (a_ops->write_end) {
+      status = a_ops->write_end(file, pos, unsigned(bytes), unsigned(copied), p);
+      if (status < 0) break;
+      copied = static_cast<unsigned long>(status);
+    } else {
+      // write_end: a short copy into a page that is not uptodate commits nothing.
+      if (copied < bytes && !PageUptodate(p)) copied = 0;
+      if (copied) status = a_ops->commit_write(file, p, offset, offset + copied);
+      unlock_page(p);
+      page_cache_release(p);
+      if (status < 0) break;
+    }
     if (copied == 0) {
       // The source went away between the fault-in and the copy: fault it in again.
       sim().retry("generic_perform_write:again");
@@ -631,7 +643,9 @@ long generic_perform_write(inode* file, loff_t pos, unsigned long count, user_bu
 }
 
 long generic_file_buffered_write(inode* file, loff_t pos, unsigned long count, user_buffer buf) {
-  if (cfg().buffered_write_atomic_copy) return generic_perform_write(file, pos, count, buf);
+  // 2.6.24: every filesystem with write_begin takes generic_perform_write.
+  if (cfg().buffered_write_atomic_copy || file->i_mapping->a_ops->write_begin)
+    return generic_perform_write(file, pos, count, buf);
   KFUNC("generic_file_buffered_write");
   address_space* mapping = file->i_mapping;
   const address_space_operations* a_ops = mapping->a_ops;

@@ -32,6 +32,9 @@ const SwitchInfo kSwitches[] = {
      "buffered write never faults under the page lock: short atomic copy -> unlock, fault in, retry"},
     {"direct_io_invalidate_before", &KernelConfig::direct_io_invalidate_before, "2.6.24",
      "O_DIRECT writes invalidate the page cache before the I/O as well as after it"},
+    {"shmem_write_begin_end", &KernelConfig::shmem_write_begin_end, "2.6.24",
+     "tmpfs write() goes through generic_perform_write with shmem_write_begin/shmem_write_end: the page "
+     "stays locked from shmem_getpage until i_size has grown"},
     {"filemap_fault_readpage_wait", &KernelConfig::filemap_fault_readpage_wait, "2.6.26",
      "filemap_fault waits for readpage; a page still not uptodate gives SIGBUS"},
 };
@@ -49,7 +52,7 @@ const std::vector<PresetInfo>& presets() {
     p.push_back({"v2.6.23", "the merged form of the fix with the 2.6.21 hole-punch fixes and 2.6.23's fault changes", v23, {}});
     std::vector<const char*> v26 = v23;
     for (const char* s : {"filemap_fault_sigbus_release", "buffered_write_atomic_copy",
-                          "direct_io_invalidate_before", "filemap_fault_readpage_wait"})
+                          "direct_io_invalidate_before", "shmem_write_begin_end", "filemap_fault_readpage_wait"})
       v26.push_back(s);
     p.push_back({"v2.6.26", "every change the model knows (2.6.24 write path, 2.6.26 filemap_fault)", v26, {}});
     for (PresetInfo& preset : p)

@@ -48,6 +48,10 @@ struct KernelConfig {
   bool buffered_write_atomic_copy = false;
   // 2.6.24: O_DIRECT writes also invalidate the page cache before the I/O.
   bool direct_io_invalidate_before = false;
+  // 2.6.24: tmpfs write() is generic_perform_write with shmem_write_begin and
+  // shmem_write_end: the page stays locked from shmem_getpage until i_size
+  // has grown (2.6.20's shmem_file_write unlocks it before the copy).
+  bool shmem_write_begin_end = false;
   // 2.6.26: filemap_fault waits for readpage; not uptodate afterwards -> SIGBUS.
   bool filemap_fault_readpage_wait = false;
 

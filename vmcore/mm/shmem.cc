@@ -92,7 +92,8 @@ repeat:
 done:
   if (*pagep != filepage) {
     *pagep = filepage;
-    if (sgp != SGP_NOPAGE) unlock_page(filepage);
+    // 2.6.24 returns every page locked; only shmem_write_begin keeps it so.
+    if (sgp != SGP_NOPAGE && !(sgp == SGP_WRITE && cfg().shmem_write_begin_end)) unlock_page(filepage);
   }
   return 0;
 
@@ -155,9 +156,28 @@ void shmem_truncate(inode* inode) { shmem_truncate_range(inode, inode->i_size, -
 
 int shmem_set_page_dirty(page* p) { return __set_page_dirty_nobuffers(p); }
 
+// 2.6.24: the locked page for generic_perform_write's copy.
+int shmem_write_begin(inode* inode, loff_t pos, unsigned /*len*/, page** pagep) {
+  KFUNC("shmem_write_begin");
+  *pagep = nullptr;
+  return shmem_getpage(inode, pgoff_t(uint64_t(pos) >> PAGE_CACHE_SHIFT), pagep, SGP_WRITE, nullptr);
+}
+
+// i_size grows before the page is unlocked: a fault waiting for the page
+// lock finds it inside EOF.
+int shmem_write_end(inode* inode, loff_t pos, unsigned /*len*/, unsigned copied, page* p) {
+  KFUNC("shmem_write_end");
+  if (pos + loff_t(copied) > inode->i_size) i_size_write(inode, pos + loff_t(copied), "shmem_write_end:i_size_write");
+  set_page_dirty(p);
+  unlock_page(p);
+  page_cache_release(p);
+  return int(copied);
+}
+
 }  // namespace
 
-const address_space_operations shmem_aops = {.set_page_dirty = shmem_set_page_dirty};
+const address_space_operations shmem_aops = {
+    .set_page_dirty = shmem_set_page_dirty, .write_begin = shmem_write_begin, .write_end = shmem_write_end};
 const inode_operations shmem_inode_operations = {.truncate = shmem_truncate, .truncate_range = shmem_truncate_range};
 
 int shmem_mmap(inode* file, vm_area_struct* vma) {

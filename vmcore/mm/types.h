@@ -222,6 +222,11 @@ struct address_space_operations {
   int (*set_page_dirty)(page* page) = nullptr;
   int (*launder_page)(page* page) = nullptr;
   long (*direct_IO)(inode* file, loff_t pos, const uint8_t* buf, unsigned long len) = nullptr;
+  // 2.6.24's write_begin (the page locked, ready for the copy) and write_end
+  // (commit, unlock and release; returns the bytes taken), used by
+  // generic_perform_write where a filesystem has them (the model's tmpfs).
+  int (*write_begin)(inode* file, loff_t pos, unsigned len, page** pagep) = nullptr;
+  int (*write_end)(inode* file, loff_t pos, unsigned len, unsigned copied, page* page) = nullptr;
 };
 
 struct inode_operations {
