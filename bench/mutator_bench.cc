@@ -1,7 +1,9 @@
 // The fuzz targets' own work per execution, without the engine: the custom
 // mutator and crossover (parse, mutate, validate, serialize) and run_input
-// (parse, run on the pinned kernel, interleaving features), over mutants of
-// corpus/seeds/ made by the mutator itself on v2.6.26.
+// (parse, run on the pinned kernel, interleaving features), over the
+// schedules of MUTATOR_BENCH_CORPUS (a campaign's corpus, say) if it is set,
+// topped up to 1,000 with mutants of corpus/seeds/ made by the mutator itself
+// on v2.6.26.
 //   build/bin/mutator_bench
 #include <benchmark/benchmark.h>
 
