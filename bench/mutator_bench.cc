@@ -64,13 +64,22 @@ const std::vector<std::string>& mutants() {
   return out;
 }
 
+const uint8_t* bytes_of(const std::string& s) { return reinterpret_cast<const uint8_t*>(s.data()); }
+
+// The mutants in turn: the i-th, and one a stride further on for crossovers.
+struct Cycle {
+  const std::vector<std::string>& inputs = mutants();
+  size_t i = 0;
+  const std::string& next() { return inputs[i++ % inputs.size()]; }
+  const std::string& partner() const { return inputs[(i * 7 + 3) % inputs.size()]; }
+};
+
 void BM_MutateBytes(benchmark::State& state) {
-  const auto& inputs = mutants();
+  Cycle inputs;
   ScheduleMutator m = make_mutator(2);
   std::vector<uint8_t> buf(kMaxInput);
-  size_t i = 0;
   for (auto _ : state) {
-    const std::string& in = inputs[i++ % inputs.size()];
+    const std::string& in = inputs.next();
     std::copy(in.begin(), in.end(), buf.begin());
     benchmark::DoNotOptimize(m.mutate_bytes(buf.data(), in.size(), kMaxInput));
   }
@@ -78,17 +87,13 @@ void BM_MutateBytes(benchmark::State& state) {
 BENCHMARK(BM_MutateBytes);
 
 void BM_CrossoverBytes(benchmark::State& state) {
-  const auto& inputs = mutants();
+  Cycle inputs;
   ScheduleMutator m = make_mutator(3);
   std::vector<uint8_t> out(kMaxInput);
-  size_t i = 0;
   for (auto _ : state) {
-    const std::string& a = inputs[i % inputs.size()];
-    const std::string& b = inputs[(i * 7 + 3) % inputs.size()];
-    ++i;
-    benchmark::DoNotOptimize(m.crossover_bytes(reinterpret_cast<const uint8_t*>(a.data()), a.size(),
-                                               reinterpret_cast<const uint8_t*>(b.data()), b.size(), out.data(),
-                                               kMaxInput));
+    const std::string& b = inputs.partner();
+    const std::string& a = inputs.next();
+    benchmark::DoNotOptimize(m.crossover_bytes(bytes_of(a), a.size(), bytes_of(b), b.size(), out.data(), kMaxInput));
   }
 }
 BENCHMARK(BM_CrossoverBytes);
@@ -96,11 +101,10 @@ BENCHMARK(BM_CrossoverBytes);
 void count(uint32_t feature) { benchmark::DoNotOptimize(feature); }
 
 void BM_RunInput(benchmark::State& state) {
-  const auto& inputs = mutants();
-  size_t i = 0;
+  Cycle inputs;
   for (auto _ : state) {
-    const std::string& in = inputs[i++ % inputs.size()];
-    benchmark::DoNotOptimize(fuzz::run_input(reinterpret_cast<const uint8_t*>(in.data()), in.size(), count));
+    const std::string& in = inputs.next();
+    benchmark::DoNotOptimize(fuzz::run_input(bytes_of(in), in.size(), count));
   }
 }
 BENCHMARK(BM_RunInput);
@@ -109,27 +113,26 @@ BENCHMARK(BM_RunInput);
 // then five mutations in a row (custom mutation or crossover with another
 // input, half each), each run as fuzz_schedule runs it.
 void BM_FuzzIteration(benchmark::State& state) {
-  const auto& inputs = mutants();
+  Cycle inputs;
   ScheduleMutator m = make_mutator(4);
   std::vector<uint8_t> buf(kMaxInput), out(kMaxInput);
-  size_t i = 0, runs = 0;
+  size_t chain = 0, runs = 0;
   for (auto _ : state) {
-    const std::string& in = inputs[i % inputs.size()];
+    const std::string& other = inputs.partner();  // one per chain, as libFuzzer picks it
+    const std::string& in = inputs.next();
     size_t size = in.size();
     std::copy(in.begin(), in.end(), buf.begin());
-    const std::string& other = inputs[(i * 7 + 3) % inputs.size()];  // one per chain, as libFuzzer picks it
     for (int depth = 0; depth < 5; ++depth, ++runs) {
-      if ((i + size_t(depth)) % 2) {
+      if ((chain + size_t(depth)) % 2) {
         size = m.mutate_bytes(buf.data(), size, kMaxInput);
       } else {
-        size = m.crossover_bytes(buf.data(), size, reinterpret_cast<const uint8_t*>(other.data()), other.size(),
-                                 out.data(), kMaxInput);
+        size = m.crossover_bytes(buf.data(), size, bytes_of(other), other.size(), out.data(), kMaxInput);
         std::copy(out.begin(), out.begin() + ptrdiff_t(size), buf.begin());
       }
       const std::string_view bytes(reinterpret_cast<const char*>(buf.data()), size);
       benchmark::DoNotOptimize(fuzz::run_input(buf.data(), size, count, m.recent_output(bytes)));
     }
-    ++i;
+    ++chain;
   }
   state.counters["executions/s"] = benchmark::Counter(double(runs), benchmark::Counter::kIsRate);
 }
