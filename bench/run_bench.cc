@@ -26,7 +26,7 @@ void BM_ReplayRace(benchmark::State& state, const char* preset) {
   options.kernel = mm::preset_config(preset);
   options.keep_results = false;
   Runner runner;
-  sim::ReplayStrategy strategy(schedule_decisions(s), 0);
+  sim::ReplayStrategy strategy = replay_strategy(s);
   uint64_t steps = 0;
   for (auto _ : state) steps += runner.run(s, strategy, options).steps;
   state.counters["runs/s"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);

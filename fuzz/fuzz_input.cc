@@ -105,7 +105,7 @@ int run_input(const uint8_t* data, size_t size, FeatureSink sink, const Schedule
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   if (!decoded && (size > kMaxScheduleBytes || parse_binary(input, &parsed))) return -1;
   const Schedule& s = decoded ? *decoded : parsed;
-  sim::ReplayStrategy strategy(schedule_decisions(s), s.seed());
+  sim::ReplayStrategy strategy = replay_strategy(s);
   const Outcome out =
       runner.run(s, strategy, RunOptions{.kernel = c.kernel, .keep_results = false, .trace_hash = false});
   if (out.kind == OutcomeKind::InvalidSchedule) return -1;

@@ -109,7 +109,7 @@ int merge(const MergeArgs& args) {
   auto covers_more = [&](const Candidate& c) -> std::optional<bool> {
     Schedule s;
     parse_binary(c.binary, &s);
-    sim::ReplayStrategy strategy(schedule_decisions(s), s.seed());
+    sim::ReplayStrategy strategy = replay_strategy(s);
     const Outcome out = runner.run(s, strategy, RunOptions{.kernel = kernel, .keep_results = false});
     if (out.kind == OutcomeKind::InvalidSchedule) return std::nullopt;
     const size_t before = features.size();
@@ -229,7 +229,7 @@ int check(const CheckArgs& args) {
       ++bad;
       continue;
     }
-    sim::ReplayStrategy strategy(schedule_decisions(*l.schedule), l.schedule->seed());
+    sim::ReplayStrategy strategy = replay_strategy(*l.schedule);
     const Outcome out = runner.run(*l.schedule, strategy, RunOptions{.kernel = kernel, .keep_results = false});
     if (out.kind == OutcomeKind::InvalidSchedule) {
       fmt::print("FAIL {}: invalid schedule: {}", f.string(), out.report);
@@ -284,7 +284,7 @@ int stats(const StatsArgs& args) {
                     ? Syscall::descriptor()->FindFieldByNumber(c.call_case())->name()
                     : "none"];
       }
-    sim::ReplayStrategy strategy(schedule_decisions(s), s.seed());
+    sim::ReplayStrategy strategy = replay_strategy(s);
     const Outcome out = runner.run(s, strategy, RunOptions{.kernel = kernel, .keep_results = false});
     ++outcomes[out.signature.empty() ? outcome_name(out.kind) : fmt::format("{} {}", outcome_name(out.kind), out.signature)];
     if (out.kind != OutcomeKind::InvalidSchedule) coverage.collect(runner.events(), [&](uint32_t x) { features.insert(x); });

@@ -32,7 +32,7 @@ int replay_file(const std::string& path, const ReplayArgs& args, const std::opti
   options.kernel = kernel;
   options.keep_trace = args.trace;
   Runner runner;
-  sim::ReplayStrategy strategy(schedule_decisions(s), s.seed());
+  sim::ReplayStrategy strategy = replay_strategy(s);
   const Outcome out = runner.run(s, strategy, options);
   if (out.kind == OutcomeKind::InvalidSchedule) {
     error_line(fmt::format("{}: invalid schedule: {}", path, out.report.substr(0, out.report.find('\n'))));
@@ -72,7 +72,7 @@ int replay_file(const std::string& path, const ReplayArgs& args, const std::opti
   }
   if (departed && args.strict) code = kExitFailure;
   for (uint32_t i = 1; i < args.repeat; ++i) {
-    sim::ReplayStrategy again_strategy(schedule_decisions(s), s.seed());
+    sim::ReplayStrategy again_strategy = replay_strategy(s);
     const Outcome again = runner.run(s, again_strategy, RunOptions{.kernel = kernel, .keep_results = false});
     if (again.trace_hash != out.trace_hash || again.signature != out.signature) {
       fmt::print("nondeterministic: replay {} gave trace {:016x} ({}), the first gave {:016x}\n", i + 1,

@@ -39,10 +39,10 @@ TEST(Determinism, NothingLeaksFromOneRunIntoTheNext) {
   const Schedule a = race();
   const Schedule b = schedule_from_file(source_dir() / "corpus/regressions/fault_vs_truncate.txtpb");
   Runner fresh;
-  sim::ReplayStrategy sa(schedule_decisions(a), a.seed());
+  sim::ReplayStrategy sa = replay_strategy(a);
   const Outcome on_fresh = fresh.run(a, sa);
   Runner used;
-  sim::ReplayStrategy sb(schedule_decisions(b), b.seed());
+  sim::ReplayStrategy sb = replay_strategy(b);
   for (int i = 0; i < 3; ++i) used.run(b, sb);
   const Outcome on_used = used.run(a, sa);
   EXPECT_EQ(on_used.trace_hash, on_fresh.trace_hash);

@@ -199,7 +199,7 @@ TEST(Mutator, CrossoverSplicesTasksAndDecisions) {
 
 std::set<uint32_t> features_of(const Schedule& s) {
   Runner runner;
-  sim::ReplayStrategy strategy(schedule_decisions(s), 0);
+  sim::ReplayStrategy strategy = replay_strategy(s);
   runner.run(s, strategy);
   InterleavingCoverage coverage;
   std::set<uint32_t> out;
@@ -259,7 +259,7 @@ TEST(InterleavingCoverage, ConflictsNeedTwoTasksAndAWrite) {
 TEST(InterleavingCoverage, OnlyTheSelectedKindsAreYielded) {
   Schedule race = schedule_from_file(source_dir() / "corpus/regressions/fault_vs_invalidate.txtpb");
   Runner runner;
-  sim::ReplayStrategy strategy(schedule_decisions(race), 0);
+  sim::ReplayStrategy strategy = replay_strategy(race);
   runner.run(race, strategy);
   auto count = [&](FeatureKinds kinds) {
     InterleavingCoverage coverage(kinds);

@@ -89,22 +89,13 @@ void InterleavingCoverage::collect(std::span<const sim::Event> events, Sink&& si
   reset();
   const sim::Event* last_point = nullptr;
   for (const sim::Event& e : events) {
-    switch (e.kind) {
-      case sim::EventKind::Acquired:
-        if (e.other != sim::kNoTask && on(FeatureKind::Handoff))
-          sink(feature_hash(FeatureKind::Handoff, e.label.id, uint64_t(e.obj.kind)));
-        break;
-      case sim::EventKind::Point:
-      case sim::EventKind::Acquire:
-      case sim::EventKind::Release:
-      case sim::EventKind::SyscallBegin:
-      case sim::EventKind::Block:
-      case sim::EventKind::TaskExit:
-        if (last_point && last_point->task != e.task && on(FeatureKind::Switch))
-          sink(feature_hash(FeatureKind::Switch, last_point->label.id, e.task));
-        last_point = &e;
-        break;
-      default: break;
+    if (e.kind == sim::EventKind::Acquired) {
+      if (e.other != sim::kNoTask && on(FeatureKind::Handoff))
+        sink(feature_hash(FeatureKind::Handoff, e.label.id, uint64_t(e.obj.kind)));
+    } else if (sim::is_schedule_point(e.kind)) {
+      if (last_point && last_point->task != e.task && on(FeatureKind::Switch))
+        sink(feature_hash(FeatureKind::Switch, last_point->label.id, e.task));
+      last_point = &e;
     }
     if (on(FeatureKind::Label) && e.label.id) {
       const uint64_t key = (uint64_t(e.kind) << 32) | e.label.id;

@@ -47,19 +47,8 @@ namespace {
 // The schedule-point event of each step (points are the events that open a step).
 std::map<uint32_t, const sim::Event*> points_by_step(const Outcome& out) {
   std::map<uint32_t, const sim::Event*> points;
-  for (const sim::Event& e : out.trace) {
-    switch (e.kind) {
-      case sim::EventKind::Point:
-      case sim::EventKind::Acquire:
-      case sim::EventKind::Release:
-      case sim::EventKind::SyscallBegin:
-      case sim::EventKind::Block:
-      case sim::EventKind::TaskExit:
-        points.emplace(e.step, &e);
-        break;
-      default: break;
-    }
-  }
+  for (const sim::Event& e : out.trace)
+    if (sim::is_schedule_point(e.kind)) points.emplace(e.step, &e);
   return points;
 }
 

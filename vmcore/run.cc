@@ -56,6 +56,9 @@ std::optional<mm::KernelConfig> schedule_kernel(const Schedule& s, std::string* 
   return cfg;
 }
 
+namespace {
+
+// The decisions of a schedule, as the replay strategy takes them.
 std::vector<sim::ScheduledSwitch> schedule_decisions(const Schedule& s) {
   std::vector<sim::ScheduledSwitch> out;
   out.reserve(size_t(s.decisions_size()));
@@ -75,6 +78,10 @@ std::vector<sim::ScheduledSwitch> schedule_decisions(const Schedule& s) {
   }
   return out;
 }
+
+}  // namespace
+
+sim::ReplayStrategy replay_strategy(const Schedule& s) { return sim::ReplayStrategy(schedule_decisions(s), s.seed()); }
 
 namespace {
 
@@ -372,7 +379,7 @@ Outcome run(const Schedule& s, sim::Strategy& strategy, const RunOptions& option
 }
 
 Outcome replay(const Schedule& s, const RunOptions& options) {
-  sim::ReplayStrategy strategy(schedule_decisions(s), s.seed());
+  sim::ReplayStrategy strategy = replay_strategy(s);
   Outcome out = run(s, strategy, options);
   out.ignored_decisions = strategy.ignored();
   return out;

@@ -53,8 +53,8 @@ struct RunOptions {
 // The kernel a schedule asks for (preset plus switches), or an error message.
 std::optional<mm::KernelConfig> schedule_kernel(const Schedule& s, std::string* error = nullptr);
 
-// The decisions of a schedule, as the replay strategy takes them.
-std::vector<sim::ScheduledSwitch> schedule_decisions(const Schedule& s);
+// The strategy that replays a schedule: its decisions and its seed.
+sim::ReplayStrategy replay_strategy(const Schedule& s);
 
 // Owns what runs reuse: fiber stacks and the per-run arena. Not thread-safe;
 // use one per thread.

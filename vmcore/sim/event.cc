@@ -34,8 +34,6 @@ const char* obj_kind_name(ObjKind k) {
   return "?";
 }
 
-bool obj_is_lock(ObjKind k) { return k >= ObjKind::IMutex; }
-
 std::string describe(Obj o) {
   switch (o.kind) {
     case ObjKind::None: return "-";

@@ -76,7 +76,6 @@ struct Obj {
 };
 
 const char* obj_kind_name(ObjKind k);
-bool obj_is_lock(ObjKind k);
 std::string describe(Obj o);
 
 enum class EventKind : uint8_t {
@@ -97,6 +96,20 @@ enum class EventKind : uint8_t {
 };
 
 const char* event_kind_name(EventKind k);
+
+// The events that open a step: each is a schedule point, where the strategy
+// chooses who runs next (one per step; the start of the run has none).
+constexpr bool is_schedule_point(EventKind k) {
+  switch (k) {
+    case EventKind::Point:
+    case EventKind::Acquire:
+    case EventKind::Release:
+    case EventKind::SyscallBegin:
+    case EventKind::Block:
+    case EventKind::TaskExit: return true;
+    default: return false;
+  }
+}
 
 struct Event {
   uint32_t step = 0;  // schedule point count when the event happened

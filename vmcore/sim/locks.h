@@ -14,7 +14,6 @@ namespace faultline::sim {
 // and struct mutex.
 class OwnedLock : public Waitable {
  public:
-  bool is_locked() const { return owner_ != kNoTask; }
   TaskId owner() const { return owner_; }
   TaskSet holders() const override { return owner_ == kNoTask ? 0 : task_bit(owner_); }
 
@@ -112,7 +111,6 @@ class BitLock final : public Waitable {
   void set_bit() { bit_ = true; }
   void clear_bit_and_wake(Label label);
   bool test() const { return bit_; }
-  TaskId locker() const { return locker_; }
   void reset() { bit_ = false, locker_ = kNoTask, last_owner_ = kNoTask; }
   TaskSet holders() const override { return bit_ && locker_ != kNoTask ? task_bit(locker_) : 0; }
   const char* holder_note() const override { return bit_ ? "in-flight I/O" : "nobody"; }

@@ -26,17 +26,6 @@ struct HaltUnwind {};
 
 Sim& current_sim() { return *t_sim; }
 
-const char* stop_kind_name(StopKind k) {
-  switch (k) {
-    case StopKind::Finished: return "Finished";
-    case StopKind::Violation: return "Violation";
-    case StopKind::Deadlock: return "Deadlock";
-    case StopKind::Livelock: return "Livelock";
-    case StopKind::StepLimit: return "StepLimit";
-  }
-  return "?";
-}
-
 TaskId default_choice(const SchedPoint& p) {
   if (p.current != kNoTask && (p.runnable & task_bit(p.current))) return p.current;
   return p.runnable ? static_cast<TaskId>(__builtin_ctz(p.runnable)) : kNoTask;
@@ -128,10 +117,7 @@ void Sim::task_entry(void* arg) {
 const Stop& Sim::run() {
   previous_sim_ = t_sim;
   t_sim = this;
-  TaskSet daemons = 0;
-  for (TaskId t = 0; t < ntasks_; ++t)
-    if (tasks_[t].daemon) daemons |= task_bit(t);
-  strategy_->begin_execution(ExecutionInfo{ntasks_, daemons});
+  strategy_->begin_execution(ExecutionInfo{ntasks_});
   if (runnable_ != 0) {
     const SchedPoint p{step_++, kNoTask, runnable_, EventKind::Point, kSchedStart, Obj{}, Access::None};
     TaskId first = strategy_->pick_next(p);
@@ -290,7 +276,7 @@ TaskSet Sim::deadlock_cycle() const {
 }
 
 void Sim::deadlock() {
-  // Built in a lambda: halt() abandons this stack, so no container may be live here.
+  // Built in a lambda, so that no container of this frame is live when halt() unwinds it.
   auto signature = [&] {
     // The lock classes of the cycle, as lockdep names an inversion: one bug
     // keeps one signature whichever call sites (lock_page, find_lock_page,
@@ -343,7 +329,7 @@ void Sim::dequeue(TaskId t) {
 void Sim::might_sleep(Label label) {
   const TaskSlot& s = tasks_[current_];
   if (s.spin_depth == 0) return;
-  // Built in a lambda: halt() abandons this stack, so no string may be live here.
+  // Built in a lambda, so that no string of this frame is live when halt() unwinds it.
   auto report = [&] {
     std::string held;
     for (int i = 0; i < s.nheld; ++i) held += fmt::format("{}{}", i ? ", " : "", describe(s.held[i]->obj()));

@@ -17,8 +17,6 @@ namespace faultline::sim {
 
 enum class StopKind : uint8_t { Finished, Violation, Deadlock, Livelock, StepLimit };
 
-const char* stop_kind_name(StopKind k);
-
 struct Stop {
   StopKind kind = StopKind::Finished;
   std::string report;     // multi-line, kernel-oops style
@@ -96,7 +94,6 @@ class Sim {
   // --- inside tasks -------------------------------------------------------
   TaskId current() const { return current_; }
   const char* task_name(TaskId t) const { return tasks_[t].name; }
-  bool is_daemon(TaskId t) const { return tasks_[t].daemon; }
   uint32_t ntasks() const { return ntasks_; }
 
   // A schedule point: record the event, run the step hook, let the strategy
@@ -152,11 +149,10 @@ class Sim {
     starving_ &= ~task_bit(current_);
   }
 
-  // Ends the run from inside a task: unwinds the task's stack and leaves it.
-  // Other tasks' stacks are abandoned where they stand, so model code must not
-  // own heap memory in frames that can block.
+  // Ends the run from inside a task: unwinds the halting task's stack (its
+  // locals are destroyed) and leaves it. Other tasks' stacks stay where they
+  // stand, so model code must not own heap memory in frames that can block.
   [[noreturn]] void halt(StopKind kind, std::string report, std::string signature);
-  bool halted() const { return halted_; }
 
   uint64_t random_u64() { return strategy_->random_u64(); }
 

@@ -10,7 +10,6 @@ namespace faultline::sim {
 
 struct ExecutionInfo {
   uint32_t ntasks = 0;
-  TaskSet daemons = 0;  // background actors (I/O completion, writeback)
 };
 
 struct SchedPoint {
