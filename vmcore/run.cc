@@ -290,6 +290,7 @@ Outcome Runner::run(const Schedule& s, sim::Strategy& strategy, const RunOptions
   k->sim = &sim;
   k->cfg = *cfg;
   k->checks = c;
+  k->tracer = c;
   c->kernel = k;
   build_files(*k, *c, s);
 

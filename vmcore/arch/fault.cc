@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "vmcore/checks/checks.h"
 #include "vmcore/mm/locking.h"
 #include "vmcore/mm/mm.h"
 
@@ -43,7 +42,7 @@ bool try_access(mm_struct* mm, unsigned long addr, uint8_t* buf, unsigned long n
   if (write) {
     std::memcpy(p->data + off, buf, n);
     pte->dirty = true;
-    checks::on_user_write(*kernel().checks, mm, addr, buf, n);
+    tracer().mmu_store(mm, addr, buf, n);
   } else {
     std::memcpy(buf, p->data + off, n);
   }

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "vmcore/checks/checks.h"
 #include "vmcore/kernel/oops.h"
 #include "vmcore/mm/locking.h"
 #include "vmcore/mm/mm.h"
@@ -57,7 +56,7 @@ void end_io_write(const IoRequest& rq) {
   if (rq.error) {
     SetPageError(p);
     if (page_mapping(p)) page_mapping(p)->flags |= AS_EIO;
-    checks::on_write_error(*kernel().checks, rq.host->i_ino, p->index);
+    tracer().end_io_write_error(rq.host, p->index);
   } else {
     const loff_t start = page_offset(p->index);
     const loff_t i_size = i_size_read(rq.host, "end_buffer_async_write:i_size_read");

@@ -62,11 +62,12 @@ void init_oracle(Checks& c, uint32_t file, const uint8_t* contents, loff_t size)
   }
 }
 
-void on_user_write(Checks& c, mm_struct* mm, unsigned long addr, const uint8_t* data, unsigned long n) {
+// A store through a pte into a page of a shared mapping changes the file.
+void Checks::mmu_store(mm_struct* mm, unsigned long addr, const uint8_t* data, unsigned long n) {
   vm_area_struct* vma = vma_covering(mm, addr);
   if (!vma || !(vma->vm_flags & VM_SHARED)) return;  // a private copy is not the file
   inode* inode = vma->vm_file;
-  FileOracle& o = c.files[inode->i_ino];
+  FileOracle& o = files[inode->i_ino];
   const loff_t offset = page_offset(vma->vm_pgoff) + loff_t(addr - vma->vm_start);
   for (unsigned long i = 0; i < n; ++i) {
     const loff_t at = offset + loff_t(i);
@@ -75,19 +76,21 @@ void on_user_write(Checks& c, mm_struct* mm, unsigned long addr, const uint8_t* 
     o.determinate[at] = at < inode->i_size;
     o.value[at] = data[i];
     o.last_change[at] = now();
-    o.last_writer[at] = kernel().sim->current();
+    o.last_writer[at] = kernel->sim->current();
     o.last_how[at] = Change::Store;
-    c.touched_at[inode->i_ino][uint64_t(at) >> PAGE_SHIFT] = now();
+    touched_at[inode->i_ino][uint64_t(at) >> PAGE_SHIFT] = now();
   }
 }
 
-void on_write_error(Checks& c, uint32_t file, pgoff_t index) {
-  FileOracle& o = c.files[file];
+// A failed writeback: the page's data never reached the disk, so what read()
+// returns for it is open (the kernel reports the error and drops the dirty bit).
+void Checks::end_io_write_error(const inode* host, pgoff_t index) {
+  FileOracle& o = files[host->i_ino];
   const loff_t start = page_offset(index);
   for (loff_t i = start; i < std::min<loff_t>(start + loff_t(PAGE_SIZE), kMaxFileBytes); ++i) {
     o.determinate[i] = false;
     o.last_change[i] = now();
-    o.last_writer[i] = kernel().sim->current();
+    o.last_writer[i] = kernel->sim->current();
     o.last_how[i] = Change::FailedWriteback;
   }
 }
@@ -147,8 +150,20 @@ void end_truncate(Checks& c, const ChangeWindow& w) {
   }
 }
 
-void on_page_cached(Checks& c, uint32_t file, pgoff_t index) {
-  if (index.v < kMaxFilePages) c.touched_at[file][index.v] = now();
+void Checks::mm_filemap_add_to_page_cache(const page* p) {
+  if (p->index.v < kMaxFilePages) touched_at[p->mapping->id][p->index.v] = now();
+}
+
+void Checks::mm_filemap_delete_from_page_cache(const page* p) { removed_by[p->frame] = removal_path(kernel->sim->current()); }
+
+// The bytes a punch zeroes are its window's: zero once it succeeded.
+void Checks::punch_hole_begin(const inode* inode, loff_t start, loff_t end) {
+  punches[kernel->sim->current()] = begin_change(*this, inode->i_ino, start, end);
+}
+
+void Checks::punch_hole_end(const inode* inode, int error) {
+  const ChangeWindow& w = punches[kernel->sim->current()];
+  end_change(*this, w, nullptr, error == 0 ? w.end - w.start : 0, Change::HolePunch);
 }
 
 void forget_pages_touched_during(Checks& c, const ChangeWindow& w) {
@@ -238,14 +253,16 @@ std::optional<Finding> check_state(Checks& c) {
         // A handler that returns its page unlocked (a legacy ->nopage) is
         // outside the page-lock protocol of the patch: one kind of its own
         // there, whatever removed the page.
-        const char* cause =
-            k.cfg.seed_fault_pagelock && vma->vm_ops->legacy_nopage ? "unlocked-nopage" : p->mapping ? fn : p->removed_by;
+        const char* removed = c.removed_by[p->frame] ? c.removed_by[p->frame] : "";
+        const char* cause = k.cfg.seed_fault_pagelock && vma->vm_ops->legacy_nopage ? "unlocked-nopage"
+                            : p->mapping                                            ? fn
+                                                                                    : removed;
         return Finding{
             "faultline: dangling mapping: a pte maps a page that is not the file's cached page",
             fmt::format("{}\n{}\nmapped: {}\ncached: {}\nremoved from the cache by: {}\n"
                         "Stores through this pte are lost; read() and other mappings see another page.\n",
                         describe_pte(mm, vpn), describe_vma(vma), describe_page(p), describe_page(cached),
-                        p->mapping ? "-" : p->removed_by),
+                        p->mapping ? "-" : removed),
             fmt::format("dangling-mapping:{}", cause)};
       }
       if (pte.write && vma->vm_ops->page_mkwrite && !(p->flags & PG_mkwrite))

@@ -54,18 +54,6 @@ struct FileOracle {
   std::array<Change, mm::kMaxFileBytes> last_how;
 };
 
-struct Checks {
-  mm::Kernel* kernel = nullptr;
-  std::array<FileOracle, mm::kMaxFiles> files;
-  std::array<uint32_t, mm::kMaxFiles> truncates_in_flight{};
-  // When a page last entered the page cache or took a store through a shared
-  // mapping, per file and index (step).
-  std::array<std::array<uint32_t, mm::kMaxFilePages>, mm::kMaxFiles> touched_at{};
-  // Buffered writes in progress, per file and page (a count).
-  std::array<std::array<uint8_t, mm::kMaxFilePages>, mm::kMaxFiles> pages_being_written{};
-  uint64_t checked_gen = 0;
-};
-
 // A change to [start, end) of a file that takes a while (write, truncate,
 // O_DIRECT write, hole punch).
 struct ChangeWindow {
@@ -76,16 +64,36 @@ struct ChangeWindow {
   bool active = false;
 };
 
+// The checkers' state for one run. What kernel code does reaches them
+// through the tracepoints (mm::Tracer); the syscall layer calls the
+// functions below.
+struct Checks final : mm::Tracer {
+  mm::Kernel* kernel = nullptr;
+  std::array<FileOracle, mm::kMaxFiles> files;
+  std::array<uint32_t, mm::kMaxFiles> truncates_in_flight{};
+  // When a page last entered the page cache or took a store through a shared
+  // mapping, per file and index (step).
+  std::array<std::array<uint32_t, mm::kMaxFilePages>, mm::kMaxFiles> touched_at{};
+  // Buffered writes in progress, per file and page (a count).
+  std::array<std::array<uint8_t, mm::kMaxFilePages>, mm::kMaxFiles> pages_being_written{};
+  // The kernel function that last took each frame out of the page cache.
+  std::array<const char*, mm::kMaxFrames> removed_by{};
+  // The hole punch each task has in progress.
+  std::array<ChangeWindow, sim::kMaxTasks> punches{};
+  uint64_t checked_gen = 0;
+
+  void mm_filemap_add_to_page_cache(const mm::page* p) override;
+  void mm_filemap_delete_from_page_cache(const mm::page* p) override;
+  void punch_hole_begin(const mm::inode* inode, mm::loff_t start, mm::loff_t end) override;
+  void punch_hole_end(const mm::inode* inode, int error) override;
+  void mmu_store(mm::mm_struct* mm, unsigned long addr, const uint8_t* data, unsigned long n) override;
+  void end_io_write_error(const mm::inode* host, mm::pgoff_t index) override;
+};
+
 void init_oracle(Checks& c, uint32_t file, const uint8_t* contents, mm::loff_t size);
 
 // The step hook: runs the state checks when ptes or the cache changed.
 void on_step(void* checks);
-// A store through a pte (user store or copy_to_user) into a page.
-void on_user_write(Checks& c, mm::mm_struct* mm, unsigned long addr, const uint8_t* data, unsigned long n);
-
-// A failed writeback: the page's data never reached the disk, so what read()
-// returns for it is open (the kernel reports the error and drops the dirty bit).
-void on_write_error(Checks& c, uint32_t file, mm::pgoff_t index);
 
 ChangeWindow begin_change(Checks& c, uint32_t file, mm::loff_t start, mm::loff_t end);
 // Ends a change: bytes [w.start, w.start + known) take `bytes` (nullptr: zero);
@@ -105,9 +113,6 @@ void end_buffered_write(Checks& c, const ChangeWindow& w);
 // open: a truncate that does not shrink leaves the tail of the last page as
 // it was, and bytes stored there beyond EOF come back on extension (Linux).
 void end_truncate(Checks& c, const ChangeWindow& w);
-
-// A page entered the page cache.
-void on_page_cached(Checks& c, uint32_t file, mm::pgoff_t index);
 
 // O_DIRECT writes are not coherent with the page cache used while they run
 // ("applications should avoid mixing O_DIRECT and normal I/O to the same

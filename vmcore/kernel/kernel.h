@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 
+#include "vmcore/kernel/trace.h"
 #include "vmcore/mm/kernel_config.h"
 #include "vmcore/mm/types.h"
 #include "vmcore/sim/locks.h"
@@ -54,6 +55,9 @@ struct TaskState {
 struct Kernel {
   KernelConfig cfg;
   sim::Sim* sim = nullptr;
+  Tracer* tracer = nullptr;  // never null during a run
+  // The checkers of the syscall layer; kernel code tells them what happened
+  // only through tracer().
   checks::Checks* checks = nullptr;
 
   std::array<page, kMaxFrames> frames;
@@ -87,6 +91,7 @@ inline void set_kernel(Kernel* k) { t_kernel = k; }
 inline const KernelConfig& cfg() { return kernel().cfg; }
 inline sim::Sim& sim() { return *kernel().sim; }
 inline TaskState& current() { return kernel().tasks[kernel().sim->current()]; }
+inline Tracer& tracer() { return *kernel().tracer; }
 
 // Marks a kernel function on the current task's call chain (for oops reports
 // and trace slices). Not a schedule point.

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "vmcore/checks/checks.h"
 #include "vmcore/kernel/oops.h"
 #include "vmcore/mm/locking.h"
 #include "vmcore/mm/mm.h"
@@ -129,7 +128,7 @@ int add_to_page_cache(page* p, address_space* mapping, pgoff_t offset) {
     p->locked.set_locked_private();
     p->mapping = mapping;
     p->index = offset;
-    checks::on_page_cached(*kernel().checks, mapping->id, offset);
+    tracer().mm_filemap_add_to_page_cache(p);
     ++mapping->nrpages;
     state_changed();
     error = 0;
@@ -152,8 +151,8 @@ void __remove_from_page_cache(page* p) {
   mapping->page_tree.tag_dirty[p->index.v] = false;
   access_note("__remove_from_page_cache:page->mapping", obj_page_mapping(p), sim::Access::Write);
   p->mapping = nullptr;
-  p->removed_by = removal_path(sim().current());
   --mapping->nrpages;
+  tracer().mm_filemap_delete_from_page_cache(p);
   state_changed();
 }
 

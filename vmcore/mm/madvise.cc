@@ -1,6 +1,5 @@
 // mm/madvise.c: MADV_DONTNEED and MADV_REMOVE, with the 2.6.20 sys_madvise
 // walk (and its stale-prev bug) kept as it was.
-#include "vmcore/checks/checks.h"
 #include "vmcore/kernel/oops.h"
 #include "vmcore/mm/locking.h"
 #include "vmcore/mm/mm.h"
@@ -25,8 +24,7 @@ long madvise_remove(vm_area_struct* vma, vm_area_struct** prev, unsigned long st
   inode* host = vma->vm_file;
   const loff_t offset = loff_t(start - vma->vm_start) + page_offset(vma->vm_pgoff);
   const loff_t endoff = loff_t(end - vma->vm_start - 1) + page_offset(vma->vm_pgoff);
-  // Not kernel code: the lost-write checker learns which bytes the punch zeroes.
-  const auto window = checks::begin_change(*kernel().checks, host->i_ino, offset, endoff + 1);
+  tracer().punch_hole_begin(host, offset, endoff + 1);
   long error;
   if (!cfg().madvise_remove_drops_mmap_sem) {
     error = vmtruncate_range(host, offset, endoff);  // *prev untouched
@@ -38,8 +36,7 @@ long madvise_remove(vm_area_struct* vma, vm_area_struct** prev, unsigned long st
     error = vmtruncate_range(host, offset, endoff);
     down_write(&mm->mmap_sem, "madvise_remove:down_write");
   }
-  checks::end_change(*kernel().checks, window, nullptr, error == 0 ? window.end - window.start : 0,
-                      checks::Change::HolePunch);
+  tracer().punch_hole_end(host, int(error));
   return error;
 }
 

@@ -74,7 +74,6 @@ struct page {
   uint8_t data[PAGE_SIZE] = {};
   uint32_t next_free = 0;        // free-list link (model)
   bool in_free_list = false;
-  const char* removed_by = "";   // the kernel function that took it out of the cache (reports)
 };
 
 // The radix tree, shrunk to an array indexed by pgoff, with the one tag the

@@ -1,0 +1,32 @@
+// Tracepoints: kernel code says what happened, as the kernel's
+// include/trace/events/ do for ftrace, and whoever watches the run attaches a
+// Tracer (the checkers do). Kernel code calls them and knows nothing of who
+// listens. They are neither schedule points nor events of the trace hash.
+#pragma once
+
+#include <cstdint>
+
+#include "vmcore/mm/types.h"
+
+namespace faultline::mm {
+
+class Tracer {
+ public:
+  // trace_mm_filemap_add_to_page_cache / _delete_from_page_cache.
+  virtual void mm_filemap_add_to_page_cache(const page* p) {}
+  virtual void mm_filemap_delete_from_page_cache(const page* p) {}
+  // A hole punch of [start, end) bytes begins on the current task, and ends
+  // (error 0: the range now reads zeros).
+  virtual void punch_hole_begin(const inode* inode, loff_t start, loff_t end) {}
+  virtual void punch_hole_end(const inode* inode, int error) {}
+  // The MMU stored n bytes at a user address (a user store or a kernel copy
+  // to user space) through a pte of mm.
+  virtual void mmu_store(mm_struct* mm, unsigned long addr, const uint8_t* data, unsigned long n) {}
+  // A page's write I/O completed with an error.
+  virtual void end_io_write_error(const inode* host, pgoff_t index) {}
+
+ protected:
+  ~Tracer() = default;
+};
+
+}  // namespace faultline::mm
