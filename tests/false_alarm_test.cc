@@ -85,7 +85,7 @@ TEST(NoFalseAlarms, APageAnExtendingWriteBringsInAfterATruncateMayBeMappedBefore
   for (ptrdiff_t i = 0; i < ptrdiff_t(out.trace.size()); ++i) {
     const sim::Event& e = out.trace[size_t(i)];
     const std::string_view label = e.label.name;
-    if (e.task == 0 && label == "do_no_page:pte_offset_map_lock" && mapped < 0) mapped = i;
+    if (e.task == 0 && label == "__do_fault:pte_offset_map_lock" && mapped < 0) mapped = i;
     if (e.task == 2 && label == "shmem_file_write:i_size_write") grown = i;
     if (e.task == 1 && e.kind == sim::EventKind::SyscallEnd) truncated = i;
   }

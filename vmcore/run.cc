@@ -53,6 +53,10 @@ std::optional<mm::KernelConfig> schedule_kernel(const Schedule& s, std::string* 
     }
     (*cfg).*(info->field) = sw.enabled();
   }
+  if (auto why = mm::config_error(*cfg)) {
+    if (error) *error = "kernel.switches: " + *why;
+    return std::nullopt;
+  }
   return cfg;
 }
 

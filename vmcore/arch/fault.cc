@@ -19,12 +19,8 @@ int do_page_fault(unsigned long address, bool write) {
   if (!vma || vma->vm_start > address || (write && !(vma->vm_flags & VM_WRITE))) {
     ret = SIGSEGV;  // bad_area
   } else {
-    switch (handle_mm_fault(mm, vma, address, write)) {
-      case VM_FAULT_MINOR:
-      case VM_FAULT_MAJOR: break;
-      case VM_FAULT_SIGBUS: ret = SIGBUS; break;
-      default: ret = -ENOMEM; break;  // VM_FAULT_OOM
-    }
+    const int fault = handle_mm_fault(mm, vma, address, write);
+    if (fault & VM_FAULT_ERROR) ret = fault & VM_FAULT_OOM ? -ENOMEM : SIGBUS;
   }
   up_read(&mm->mmap_sem, "do_page_fault:up_read");
   return ret;

@@ -26,6 +26,11 @@ pgoff_t linear_index(const vm_area_struct* vma, unsigned long addr) {
 
 uint32_t now() { return kernel().sim->steps(); }
 
+// A driver whose ->nopage looks its page up itself and returns it unlocked.
+bool own_lookup_driver(const inode* file) {
+  return file->kind == FileKind::Driver && file->driver_nopage != DriverNopage::WrapsFilemapNopage;
+}
+
 struct ChangeName {
   const char* description;
   const char* slug;
@@ -254,9 +259,9 @@ std::optional<Finding> check_state(Checks& c) {
         // outside the page-lock protocol of the patch: one kind of its own
         // there, whatever removed the page.
         const char* removed = c.removed_by[p->frame] ? c.removed_by[p->frame] : "";
-        const char* cause = k.cfg.seed_fault_pagelock && vma->vm_ops->legacy_nopage ? "unlocked-nopage"
-                            : p->mapping                                            ? fn
-                                                                                    : removed;
+        const char* cause = k.cfg.seed_fault_pagelock && own_lookup_driver(vma->vm_file) ? "unlocked-nopage"
+                            : p->mapping                                                ? fn
+                                                                                        : removed;
         return Finding{
             "faultline: dangling mapping: a pte maps a page that is not the file's cached page",
             fmt::format("{}\n{}\nmapped: {}\ncached: {}\nremoved from the cache by: {}\n"

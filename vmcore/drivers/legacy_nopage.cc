@@ -18,6 +18,11 @@ page* legacy_driver_nopage(vm_area_struct* vma, unsigned long address, int* type
   return filemap_nopage(vma, address, type);
 }
 
+int legacy_driver_fault(vm_area_struct* vma, vm_fault* vmf) {
+  KFUNC("legacy_driver_fault");
+  return filemap_fault(vma, vmf);
+}
+
 // The page is looked up (and read in, synchronously, on a miss) without its
 // lock: nothing keeps it in the cache between here and the pte.
 page* legacy_driver_own_nopage(vm_area_struct* vma, unsigned long address, int* type) {
@@ -48,17 +53,19 @@ page* legacy_driver_own_nopage(vm_area_struct* vma, unsigned long address, int* 
 }
 
 const vm_operations_struct legacy_driver_vm_ops = {.nopage = legacy_driver_nopage};
-const vm_operations_struct legacy_driver_own_vm_ops = {.nopage = legacy_driver_own_nopage, .legacy_nopage = true};
+const vm_operations_struct legacy_driver_fault_vm_ops = {.fault = legacy_driver_fault};
+const vm_operations_struct legacy_driver_own_vm_ops = {.nopage = legacy_driver_own_nopage};
 
 }  // namespace
 
 int legacy_driver_mmap(inode* file, vm_area_struct* vma) {
   if (file->driver_nopage == DriverNopage::WrapsFilemapNopage) {
-    vma->vm_ops = &legacy_driver_vm_ops;
+    vma->vm_ops = cfg().fault_vm_fault_locked ? &legacy_driver_fault_vm_ops : &legacy_driver_vm_ops;
     return 0;
   }
   vma->vm_ops = &legacy_driver_own_vm_ops;
-  if (file->driver_nopage == DriverNopage::OwnLookupCanInvalidate && cfg().seed_fault_pagelock)
+  if (file->driver_nopage == DriverNopage::OwnLookupCanInvalidate && cfg().seed_fault_pagelock &&
+      !cfg().fault_vm_fault_locked)
     vma->vm_flags |= VM_CAN_INVALIDATE;
   return 0;
 }

@@ -190,8 +190,19 @@ unsigned long size_in_pages(inode* i, sim::Label where) {
   return (i_size_read(i, where) + PAGE_CACHE_SIZE - 1) >> PAGE_CACHE_SHIFT;
 }
 
+// The fault's read-around on a miss: ra_pages around pgoff.
+void readaround(inode* inode, pgoff_t pgoff) {
+  const unsigned long ra_pages = inode->ra_pages;
+  if (!ra_pages) return;
+  const pgoff_t start = pgoff.v >= ra_pages / 2 ? pgoff - ra_pages / 2 : pgoff_t(0);
+  do_page_cache_readahead(inode->i_mapping, inode, start, ra_pages);
+}
+
 }  // namespace
 
+// 2.6.20's ->nopage, with the reference patch: the page is looked up locked,
+// i_size is checked again under the lock, and only an I/O error brings a
+// locked page here not uptodate.
 page* filemap_nopage(vm_area_struct* area, unsigned long address, int* type) {
   KFUNC("filemap_nopage");
   inode* inode = area->vm_file;
@@ -203,7 +214,7 @@ page* filemap_nopage(vm_area_struct* area, unsigned long address, int* type) {
   page* page;
   unsigned long size;
 
-  if (seed && !cfg().fault_vm_fault_locked)
+  if (seed)
     BUG_ON(!(area->vm_flags & VM_CAN_INVALIDATE), "filemap_nopage:VM_CAN_INVALIDATE",
            "vma without VM_CAN_INVALIDATE");
 
@@ -219,11 +230,7 @@ retry_find:
   if (!page) {
     if (!did_readaround) majmin = VM_FAULT_MAJOR;
     did_readaround = 1;
-    const unsigned long ra_pages = inode->ra_pages;
-    if (ra_pages) {
-      const pgoff_t start = pgoff.v >= ra_pages / 2 ? pgoff - ra_pages / 2 : pgoff_t(0);
-      do_page_cache_readahead(mapping, inode, start, ra_pages);
-    }
+    readaround(inode, pgoff);
     page = seed ? find_lock_page(mapping, pgoff) : find_get_page(mapping, pgoff);
     if (!page) goto no_cached_page;
   }
@@ -232,12 +239,10 @@ retry_find:
   if (!PageUptodate(page)) goto page_not_uptodate;
 
   if (seed) {
-    // Must recheck i_size under page lock.
+    // Must recheck i_size under page lock (the patch leaks the reference here).
     size = size_in_pages(inode, "filemap_nopage:i_size_read_locked");
     if (pgoff.v >= size) {
       unlock_page(page);
-      // The patch leaks the reference here; 2.6.24 releases it.
-      if (cfg().filemap_fault_sigbus_release) page_cache_release(page);
       goto outside_data_content;
     }
   }
@@ -265,11 +270,6 @@ page_not_uptodate:
     // The patch: only an I/O error brings us here, with the page locked.
     ClearPageError(page);
     error = mapping->a_ops->readpage(inode, page);
-    if (cfg().filemap_fault_readpage_wait && !error) {
-      wait_on_page_locked(page);
-      point_read("filemap_fault:PageUptodate_after_read", obj_page_flags(page));
-      if (!PageUptodate(page)) error = -EIO;
-    }
     page_cache_release(page);
     if (!error || error == AOP_TRUNCATED_PAGE) {
       sim().retry("filemap_nopage:page_not_uptodate");
@@ -310,14 +310,98 @@ page_not_uptodate:
   return NOPAGE_SIGBUS;
 }
 
+// 2.6.23's ->fault: the reference patch's filemap_nopage, merged, returning
+// VM_FAULT_LOCKED; 2.6.24 and 2.6.26 fix its error paths.
+int filemap_fault(vm_area_struct* vma, vm_fault* vmf) {
+  KFUNC("filemap_fault");
+  inode* inode = vma->vm_file;
+  address_space* mapping = inode->i_mapping;
+  int did_readaround = 0;
+  int ret = VM_FAULT_MINOR;
+  int error;
+  page* page;
+  unsigned long size;
+
+  size = size_in_pages(inode, "filemap_fault:i_size_read");
+  if (vmf->pgoff.v >= size) return VM_FAULT_SIGBUS;
+
+retry_find:
+  page = find_lock_page(mapping, vmf->pgoff);
+  if (!page) {
+    if (!did_readaround) ret = VM_FAULT_MAJOR;
+    did_readaround = 1;
+    readaround(inode, vmf->pgoff);
+    page = find_lock_page(mapping, vmf->pgoff);
+    if (!page) goto no_cached_page;
+  }
+
+  // We have a locked page in the page cache, now we need to check that it's
+  // up-to-date. If not, it is going to be due to an error.
+  point_read("filemap_fault:PageUptodate", obj_page_flags(page));
+  if (!PageUptodate(page)) goto page_not_uptodate;
+
+  // Must recheck i_size under page lock.
+  size = size_in_pages(inode, "filemap_fault:i_size_read_locked");
+  if (vmf->pgoff.v >= size) {
+    unlock_page(page);
+    // 2.6.23 leaks the reference here; 2.6.24 releases it.
+    if (cfg().filemap_fault_sigbus_release) page_cache_release(page);
+    return VM_FAULT_SIGBUS;
+  }
+
+  // Found the page and have a reference on it.
+  vmf->page = page;
+  return ret | VM_FAULT_LOCKED;
+
+no_cached_page:
+  // We're only likely to ever get here if MADV_RANDOM is in effect.
+  error = page_cache_read(inode, vmf->pgoff);
+  // The page we want has now been added to the page cache. In the unlikely
+  // event that someone removed it in the meantime, we'll just come back here
+  // and read it again.
+  if (error >= 0) {
+    sim().retry("filemap_fault:no_cached_page");
+    goto retry_find;
+  }
+  return error == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+
+page_not_uptodate:
+  // IO error path
+  if (!did_readaround) ret = VM_FAULT_MAJOR;
+  // Umm, take care of errors if the page isn't up-to-date. Try to re-read it
+  // _once_.
+  ClearPageError(page);
+  error = mapping->a_ops->readpage(inode, page);
+  if (cfg().filemap_fault_readpage_wait && !error) {
+    // 2.6.26: wait for the read, and an error is an error.
+    wait_on_page_locked(page);
+    point_read("filemap_fault:PageUptodate_after_read", obj_page_flags(page));
+    if (!PageUptodate(page)) error = -EIO;
+  }
+  page_cache_release(page);
+  if (!error || error == AOP_TRUNCATED_PAGE) {
+    sim().retry("filemap_fault:page_not_uptodate");
+    goto retry_find;
+  }
+  // Things didn't work out. Return zero to tell the mm layer so.
+  return VM_FAULT_SIGBUS;
+}
+
 namespace {
-const vm_operations_struct generic_file_vm_ops = {.nopage = filemap_nopage, .page_mkwrite = nullptr};
-const vm_operations_struct generic_file_mkwrite_vm_ops = {.nopage = filemap_nopage,
-                                                          .page_mkwrite = blockfs_page_mkwrite};
+const vm_operations_struct generic_file_nopage_vm_ops = {.nopage = filemap_nopage};
+const vm_operations_struct generic_file_nopage_mkwrite_vm_ops = {.nopage = filemap_nopage,
+                                                                 .page_mkwrite = blockfs_page_mkwrite};
+const vm_operations_struct generic_file_vm_ops = {.fault = filemap_fault};
+const vm_operations_struct generic_file_mkwrite_vm_ops = {.fault = filemap_fault, .page_mkwrite = blockfs_page_mkwrite};
 }  // namespace
 
+// This is used for a general mmap of a disk file.
 int generic_file_mmap(inode* file, vm_area_struct* vma) {
-  vma->vm_ops = file->has_page_mkwrite ? &generic_file_mkwrite_vm_ops : &generic_file_vm_ops;
+  if (cfg().fault_vm_fault_locked) {
+    vma->vm_ops = file->has_page_mkwrite ? &generic_file_mkwrite_vm_ops : &generic_file_vm_ops;
+    return 0;
+  }
+  vma->vm_ops = file->has_page_mkwrite ? &generic_file_nopage_mkwrite_vm_ops : &generic_file_nopage_vm_ops;
   if (cfg().seed_fault_pagelock) vma->vm_flags |= VM_CAN_INVALIDATE;
   return 0;
 }

@@ -14,9 +14,11 @@ const SwitchInfo kSwitches[] = {
      "vmtruncate/vmtruncate_range unmap (even_cows=1) before and after truncate_inode_pages"},
     {"fault_vm_fault_locked", &KernelConfig::fault_vm_fault_locked, "2.6.23",
      "->fault replaces ->nopage: VM_CAN_INVALIDATE and its BUG_ONs go; every handler returns the page "
-     "locked (VM_FAULT_LOCKED), converted legacy drivers included"},
+     "locked (VM_FAULT_LOCKED), converted legacy drivers included",
+     "seed_fault_pagelock"},
     {"fault_mkwrite_unlocked", &KernelConfig::fault_mkwrite_unlocked, "2.6.23",
-     "__do_fault calls ->page_mkwrite with the page unlocked, relocks it, and refaults if it left the cache"},
+     "__do_fault calls ->page_mkwrite with the page unlocked, relocks it, and refaults if it left the cache",
+     "fault_vm_fault_locked"},
     {"shmem_punch_unmap", &KernelConfig::shmem_punch_unmap, "2.6.21",
      "shmem_truncate_range unmaps the hole after its second truncate pass"},
     {"madvise_remove_drops_mmap_sem", &KernelConfig::madvise_remove_drops_mmap_sem, "2.6.21",
@@ -27,7 +29,7 @@ const SwitchInfo kSwitches[] = {
      "do_wp_page waits for the page lock of the page it dirties before set_page_dirty; "
      "clear_page_dirty_for_io BUG_ONs an unlocked page (clear_page_dirty_for_io vs fault race)"},
     {"filemap_fault_sigbus_release", &KernelConfig::filemap_fault_sigbus_release, "2.6.24",
-     "filemap_fault releases the page when the i_size re-check under the page lock fails"},
+     "filemap_fault releases the page when the i_size re-check under the page lock fails", "fault_vm_fault_locked"},
     {"buffered_write_atomic_copy", &KernelConfig::buffered_write_atomic_copy, "2.6.24",
      "buffered write never faults under the page lock: short atomic copy -> unlock, fault in, retry"},
     {"direct_io_invalidate_before", &KernelConfig::direct_io_invalidate_before, "2.6.24",
@@ -36,7 +38,7 @@ const SwitchInfo kSwitches[] = {
      "tmpfs write() goes through generic_perform_write with shmem_write_begin/shmem_write_end: the page "
      "stays locked from shmem_getpage until i_size has grown"},
     {"filemap_fault_readpage_wait", &KernelConfig::filemap_fault_readpage_wait, "2.6.26",
-     "filemap_fault waits for readpage; a page still not uptodate gives SIGBUS"},
+     "filemap_fault waits for readpage; a page still not uptodate gives SIGBUS", "fault_vm_fault_locked"},
 };
 
 const std::vector<PresetInfo>& presets() {
@@ -85,6 +87,13 @@ std::string preset_name(const KernelConfig& cfg) {
   for (const PresetInfo& p : presets())
     if (p.config == cfg) return p.name;
   return "";
+}
+
+std::optional<std::string> config_error(const KernelConfig& cfg) {
+  for (const SwitchInfo& s : kSwitches)
+    if (s.needs && cfg.*s.field && !(cfg.*(find_switch(s.needs)->field)))
+      return std::string(s.name) + " needs " + s.needs;
+  return std::nullopt;
 }
 
 std::string describe_config(const KernelConfig& cfg) {

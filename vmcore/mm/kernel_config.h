@@ -63,6 +63,9 @@ struct SwitchInfo {
   bool KernelConfig::*field;
   const char* since;
   const char* summary;
+  // The switch changes a function that exists only with this one on (e.g.
+  // 2.6.24's filemap_fault fixes need 2.6.23's ->fault).
+  const char* needs = nullptr;
 };
 
 struct PresetInfo {
@@ -81,5 +84,8 @@ std::optional<KernelConfig> preset_config(std::string_view preset);
 // The name of the preset equal to cfg, or "" if none is.
 std::string preset_name(const KernelConfig& cfg);
 std::string describe_config(const KernelConfig& cfg);
+// Why a combination of switches is no kernel ("fault_mkwrite_unlocked needs
+// fault_vm_fault_locked"), or nullopt.
+std::optional<std::string> config_error(const KernelConfig& cfg);
 
 }  // namespace faultline::mm

@@ -30,6 +30,25 @@ void set_pte_at(mm_struct* mm, unsigned long address, pte_t* ptep, pte_t pte, si
   state_changed();
 }
 
+// The pte install both fault paths share, under the pte lock: the entry
+// (dirty and writable for a write), the rss counter and the rmap.
+void set_new_pte(mm_struct* mm, vm_area_struct* vma, unsigned long address, pte_t* page_table, page* p, bool write,
+                 bool anon, sim::Label where) {
+  pte_t entry = mk_pte(p, vma);
+  if (write) {
+    entry.dirty = true;
+    entry = maybe_mkwrite(entry, vma);
+  }
+  set_pte_at(mm, address, page_table, entry, where);
+  if (anon) {
+    ++mm->anon_rss;
+    page_add_new_anon_rmap(p, vma, address);
+  } else {
+    ++mm->file_rss;
+    page_add_file_rmap(p);
+  }
+}
+
 // anon_vma_prepare cannot fail in the model (its allocation is not injected).
 int anon_vma_prepare(vm_area_struct* vma) {
   vma->anon_vma = true;
@@ -42,6 +61,8 @@ void copy_user_highpage(page* to, page* from) {
   point_read("copy_user_highpage:copy", obj_page_data(from));
   std::memcpy(to->data, from->data, PAGE_SIZE);
 }
+
+// ---- Linux 2.6.20 and the reference patch: ->nopage and do_no_page ---------
 
 // do_no_page() tries to create a new page mapping. 2.6.20 guards against
 // truncation with the truncate_count sequence; the patch instead keeps the page
@@ -70,14 +91,7 @@ retry:
   if (nopage_page == NOPAGE_SIGBUS) return VM_FAULT_SIGBUS;
   if (nopage_page == NOPAGE_OOM) return VM_FAULT_OOM;
 
-  if (seed && cfg().fault_vm_fault_locked) {
-    // 2.6.23 __do_fault: a ->fault returns VM_FAULT_LOCKED; for consistency
-    // in subsequent calls, a legacy ->nopage's page is locked here.
-    if (vma->vm_ops->legacy_nopage)
-      nopage_page->locked.lock("__do_fault:lock_page_legacy");
-    else
-      BUG_ON(!PageLocked(nopage_page), "__do_fault:VM_FAULT_LOCKED", "->fault returned an unlocked page");
-  } else if (seed) {
+  if (seed) {
     BUG_ON((vma->vm_flags & VM_CAN_INVALIDATE) && !PageLocked(nopage_page), "do_no_page:PageLocked",
            "VM_CAN_INVALIDATE ->nopage returned an unlocked page");
     // For consistency in subsequent calls, make the nopage_page always locked.
@@ -98,22 +112,6 @@ retry:
       if (!seed) page_cache_release(nopage_page);  // 2.6.20 drops the file page at once
       new_page = p;
       anon = 1;
-    } else if (vma->vm_ops->page_mkwrite && seed && cfg().fault_mkwrite_unlocked) {
-      // 2.6.23 __do_fault: ->page_mkwrite is called with the page unlocked.
-      // "XXX: this is not quite right (racy vs invalidate) to unlock and
-      // relock the page like this": a page that left the cache meanwhile is
-      // released and the fault retried.
-      unlock_page(nopage_page);
-      if (vma->vm_ops->page_mkwrite(vma, new_page) < 0) {
-        page_cache_release(nopage_page);
-        return VM_FAULT_SIGBUS;
-      }
-      nopage_page->locked.lock("__do_fault:lock_page");
-      point_read("__do_fault:page_mapping", obj_page_mapping(nopage_page));
-      if (!nopage_page->mapping) {
-        anon = 1;  // not anon, but release nopage_page
-        goto out;
-      }
     } else if (vma->vm_ops->page_mkwrite) {
       // If the page will be shareable, see if the backing address space
       // wants to know that the page is about to become writable.
@@ -142,22 +140,10 @@ retry:
   // Only go through if we didn't race with anybody else...
   access_note("do_no_page:pte_none", obj_pte(mm, address), sim::Access::Read);
   if (pte_none(*page_table)) {
-    pte_t entry = mk_pte(new_page, vma);
-    if (write_access) {
-      entry.dirty = true;
-      entry = maybe_mkwrite(entry, vma);
-    }
-    set_pte_at(mm, address, page_table, entry, "do_no_page:set_pte_at");
-    if (anon) {
-      ++mm->anon_rss;
-      page_add_new_anon_rmap(new_page, vma, address);
-    } else {
-      ++mm->file_rss;
-      page_add_file_rmap(new_page);
-      if (write_access) {
-        dirty_page = new_page;
-        get_page(dirty_page);
-      }
+    set_new_pte(mm, vma, address, page_table, new_page, write_access, anon, "do_no_page:set_pte_at");
+    if (!anon && write_access) {
+      dirty_page = new_page;
+      get_page(dirty_page);
     }
   } else if (!seed) {
     // One of our sibling threads was faster, back out.
@@ -175,8 +161,8 @@ out:
     if (anon) page_cache_release(nopage_page);
   }
   if (dirty_page) {
-    // No wait for a racing clear_page_dirty_for_io() here, in any version:
-    // the patched fault holds the page lock across the pte install.
+    // No wait for a racing clear_page_dirty_for_io() here: the patched fault
+    // holds the page lock across the pte install.
     set_page_dirty_balance(dirty_page);
     put_page(dirty_page);
   }
@@ -190,6 +176,117 @@ out_error:
   anon = 1;  // release nopage_page
   goto out;
 }
+
+// ---- Linux 2.6.23 to 2.6.26: ->fault, __do_fault and do_linear_fault ---------
+
+// The page stays locked from ->fault (or, for a legacy ->nopage, from here)
+// until the pte is in: the fix of the reference patch, merged.
+static int __do_fault(mm_struct* mm, vm_area_struct* vma, unsigned long address, pte_t* page_table, pgoff_t pgoff,
+                      unsigned int flags, pte_t orig_pte) {
+  KFUNC("__do_fault");
+  sim::SpinLock* ptl = &mm->page_table_lock;
+  page* p;
+  int anon = 0;
+  page* dirty_page = nullptr;
+  vm_fault vmf{.flags = flags, .pgoff = pgoff, .virtual_address = address & PAGE_MASK, .page = nullptr};
+  int ret;
+
+  if (vma->vm_ops->fault) {
+    ret = vma->vm_ops->fault(vma, &vmf);
+    if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) return ret;
+  } else {
+    // Legacy ->nopage path
+    ret = VM_FAULT_MINOR;
+    vmf.page = vma->vm_ops->nopage(vma, address & PAGE_MASK, &ret);
+    // no page was available -- either SIGBUS or OOM
+    if (vmf.page == NOPAGE_SIGBUS) return VM_FAULT_SIGBUS;
+    if (vmf.page == NOPAGE_OOM) return VM_FAULT_OOM;
+  }
+
+  // For consistency in subsequent calls, make the faulted page always locked.
+  if (!(ret & VM_FAULT_LOCKED))
+    vmf.page->locked.lock("__do_fault:lock_page_legacy");
+  else
+    BUG_ON(!PageLocked(vmf.page), "__do_fault:VM_FAULT_LOCKED", "->fault returned an unlocked page");
+
+  // Should we do an early C-O-W break?
+  p = vmf.page;
+  if (flags & FAULT_FLAG_WRITE) {
+    if (!(vma->vm_flags & VM_SHARED)) {
+      anon = 1;
+      anon_vma_prepare(vma);
+      p = alloc_page();
+      if (!p) {
+        ret = VM_FAULT_OOM;
+        goto out;
+      }
+      copy_user_highpage(p, vmf.page);
+    } else if (vma->vm_ops->page_mkwrite && cfg().fault_mkwrite_unlocked) {
+      // If the page will be shareable, see if the backing address space
+      // wants to know that the page is about to become writable.
+      unlock_page(p);
+      if (vma->vm_ops->page_mkwrite(vma, p) < 0) {
+        ret = VM_FAULT_SIGBUS;
+        anon = 1;  // no anon but release vmf.page
+        goto out_unlocked;
+      }
+      p->locked.lock("__do_fault:lock_page");
+      // XXX: this is not quite right (racy vs invalidate) to unlock and
+      // relock the page like this, however a better fix requires reworking
+      // page_mkwrite locking API, which is better done later.
+      point_read("__do_fault:page_mapping", obj_page_mapping(p));
+      if (!p->mapping) {
+        ret = VM_FAULT_MINOR;
+        anon = 1;  // no anon but release vmf.page
+        goto out;
+      }
+    } else if (vma->vm_ops->page_mkwrite) {
+      // Without the switch: ->page_mkwrite under the page lock, as the reference patch calls it.
+      if (vma->vm_ops->page_mkwrite(vma, p) < 0) {
+        ret = VM_FAULT_SIGBUS;
+        anon = 1;  // no anon but release vmf.page
+        goto out;
+      }
+    }
+  }
+
+  spin_lock(ptl, "__do_fault:pte_offset_map_lock");
+  // Only go through if we didn't race with anybody else...
+  access_note("__do_fault:pte_same", obj_pte(mm, address), sim::Access::Read);
+  if (pte_same(*page_table, orig_pte)) {
+    set_new_pte(mm, vma, address, page_table, p, flags & FAULT_FLAG_WRITE, anon, "__do_fault:set_pte_at");
+    if (!anon && (flags & FAULT_FLAG_WRITE)) {
+      dirty_page = p;
+      get_page(dirty_page);
+    }
+  } else if (anon) {
+    page_cache_release(p);
+  } else {
+    anon = 1;  // no anon but release faulted_page
+  }
+  spin_unlock(ptl, "__do_fault:pte_unmap_unlock");
+
+out:
+  unlock_page(vmf.page);
+out_unlocked:
+  if (anon) {
+    page_cache_release(vmf.page);
+  } else if (dirty_page) {
+    set_page_dirty_balance(dirty_page);
+    put_page(dirty_page);
+  }
+  return ret;
+}
+
+static int do_linear_fault(mm_struct* mm, vm_area_struct* vma, unsigned long address, pte_t* page_table,
+                           int write_access, pte_t orig_pte) {
+  KFUNC("do_linear_fault");
+  const pgoff_t pgoff = pgoff_t((((address & PAGE_MASK) - vma->vm_start) >> PAGE_CACHE_SHIFT) + vma->vm_pgoff.v);
+  const unsigned int flags = write_access ? FAULT_FLAG_WRITE : 0;
+  return __do_fault(mm, vma, address, page_table, pgoff, flags, orig_pte);
+}
+
+// ---- both: write faults on present ptes, handle_pte_fault ---------------------
 
 // We enter with the pte lock held and the pte unchanged since the caller
 // read it; we return with the lock dropped.
@@ -290,7 +387,11 @@ static int handle_pte_fault(mm_struct* mm, vm_area_struct* vma, unsigned long ad
                             int write_access) {
   point_read("handle_pte_fault:read_pte", obj_pte(mm, address));
   pte_t entry = *pte;
-  if (!entry.present) return do_no_page(mm, vma, address, pte, write_access);
+  if (!entry.present) {
+    // 2.6.23: ->fault and legacy ->nopage handlers both go through __do_fault.
+    if (cfg().fault_vm_fault_locked) return do_linear_fault(mm, vma, address, pte, write_access, entry);
+    return do_no_page(mm, vma, address, pte, write_access);
+  }
 
   sim::SpinLock* ptl = &mm->page_table_lock;
   spin_lock(ptl, "handle_pte_fault:spin_lock");

@@ -74,7 +74,8 @@ int add_to_page_cache(page* p, address_space* mapping, pgoff_t offset);
 int add_to_page_cache_lru(page* p, address_space* mapping, pgoff_t offset);
 void __remove_from_page_cache(page* p);
 void remove_from_page_cache(page* p);
-page* filemap_nopage(vm_area_struct* area, unsigned long address, int* type);
+page* filemap_nopage(vm_area_struct* area, unsigned long address, int* type);  // 2.6.20
+int filemap_fault(vm_area_struct* vma, vm_fault* vmf);                         // 2.6.23
 int generic_file_mmap(inode* file, vm_area_struct* vma);
 int filemap_write_and_wait(address_space* mapping);
 int filemap_fdatawrite(address_space* mapping);
@@ -140,9 +141,11 @@ int invalidate_inode_pages2(address_space* mapping);
 int remove_mapping(address_space* mapping, page* p);
 
 // ---- mm/shmem.c -------------------------------------------------------------
-enum sgp_type { SGP_QUICK, SGP_READ, SGP_CACHE, SGP_WRITE, SGP_NOPAGE };
+// SGP_NOPAGE (the patch) returns the page locked; 2.6.23 calls it SGP_FAULT.
+enum sgp_type { SGP_QUICK, SGP_READ, SGP_CACHE, SGP_WRITE, SGP_NOPAGE, SGP_FAULT = SGP_NOPAGE };
 int shmem_getpage(inode* inode, pgoff_t idx, page** pagep, sgp_type sgp, int* type);
-page* shmem_nopage(vm_area_struct* vma, unsigned long address, int* type);
+page* shmem_nopage(vm_area_struct* vma, unsigned long address, int* type);  // 2.6.20
+int shmem_fault(vm_area_struct* vma, vm_fault* vmf);                         // 2.6.23
 int shmem_mmap(inode* file, vm_area_struct* vma);
 int shmem_notify_change(inode* inode, loff_t size);
 long shmem_file_write(inode* inode, loff_t pos, unsigned long count, user_buffer buf);

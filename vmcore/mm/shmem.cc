@@ -105,11 +105,12 @@ failed:
   return error;
 }
 
+// 2.6.20's ->nopage; the patch returns the page locked.
 page* shmem_nopage(vm_area_struct* vma, unsigned long address, int* type) {
   KFUNC("shmem_nopage");
   inode* inode = vma->vm_file;
   page* p = nullptr;
-  if (cfg().seed_fault_pagelock && !cfg().fault_vm_fault_locked)
+  if (cfg().seed_fault_pagelock)
     BUG_ON(!(vma->vm_flags & VM_CAN_INVALIDATE), "shmem_nopage:VM_CAN_INVALIDATE", "vma without VM_CAN_INVALIDATE");
   const pgoff_t idx = pgoff_t(((address - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff.v);
   if (page_offset(idx) >= i_size_read(inode, "shmem_nopage:i_size_read")) return NOPAGE_SIGBUS;
@@ -119,8 +120,20 @@ page* shmem_nopage(vm_area_struct* vma, unsigned long address, int* type) {
   return p;
 }
 
+// 2.6.23's ->fault.
+int shmem_fault(vm_area_struct* vma, vm_fault* vmf) {
+  KFUNC("shmem_fault");
+  inode* inode = vma->vm_file;
+  if (page_offset(vmf->pgoff) >= i_size_read(inode, "shmem_fault:i_size_read")) return VM_FAULT_SIGBUS;
+  int ret = VM_FAULT_MINOR;
+  const int error = shmem_getpage(inode, vmf->pgoff, &vmf->page, SGP_FAULT, &ret);
+  if (error) return error == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+  return ret | VM_FAULT_LOCKED;
+}
+
 namespace {
-const vm_operations_struct shmem_vm_ops = {.nopage = shmem_nopage, .page_mkwrite = nullptr};
+const vm_operations_struct shmem_nopage_vm_ops = {.nopage = shmem_nopage};
+const vm_operations_struct shmem_vm_ops = {.fault = shmem_fault};
 
 // end == -1: truncate from start; otherwise a hole punch to `end` inclusive.
 void shmem_truncate_range(inode* inode, loff_t start, loff_t end) {
@@ -181,7 +194,11 @@ const address_space_operations shmem_aops = {
 const inode_operations shmem_inode_operations = {.truncate = shmem_truncate, .truncate_range = shmem_truncate_range};
 
 int shmem_mmap(inode* file, vm_area_struct* vma) {
-  vma->vm_ops = &shmem_vm_ops;
+  if (cfg().fault_vm_fault_locked) {
+    vma->vm_ops = &shmem_vm_ops;
+    return 0;
+  }
+  vma->vm_ops = &shmem_nopage_vm_ops;
   if (cfg().seed_fault_pagelock) vma->vm_flags |= VM_CAN_INVALIDATE;
   return 0;
 }

@@ -151,13 +151,22 @@ enum : unsigned long {
   VM_CAN_INVALIDATE = 0x08000000,
 };
 
+// struct vm_fault (2.6.23): what ->fault is asked for, and the page it gives.
+struct vm_fault {
+  unsigned int flags = 0;  // FAULT_FLAG_WRITE
+  pgoff_t pgoff;
+  unsigned long virtual_address = 0;
+  page* page = nullptr;
+};
+
+inline constexpr unsigned int FAULT_FLAG_WRITE = 0x01;
+
 struct vm_operations_struct {
+  // 2.6.20: the page referenced (and, after the patch, locked), NOPAGE_SIGBUS or NOPAGE_OOM.
   page* (*nopage)(vm_area_struct* vma, unsigned long address, int* type) = nullptr;
+  // 2.6.23: sets vmf->page; VM_FAULT_LOCKED if it is returned locked.
+  int (*fault)(vm_area_struct* vma, vm_fault* vmf) = nullptr;
   int (*page_mkwrite)(vm_area_struct* vma, page* page) = nullptr;
-  // From 2.6.23 (fault_vm_fault_locked) the converted handlers are ->fault
-  // and return the page locked; this one stays a legacy ->nopage and returns
-  // it unlocked, for __do_fault to lock.
-  bool legacy_nopage = false;
 };
 
 // A page-table entry. No swap or file ptes: a pte is none or present.
@@ -197,13 +206,17 @@ struct mm_struct {
   long anon_rss = 0;
 };
 
-// Fault results (2.6.20 values).
+// Fault results, as bits (2.6.23's values; 2.6.20 numbered OOM, SIGBUS,
+// MINOR and MAJOR 0 to 3, but only which one it is matters).
 enum : int {
-  VM_FAULT_OOM = 0,
-  VM_FAULT_SIGBUS = 1,
-  VM_FAULT_MINOR = 2,
-  VM_FAULT_MAJOR = 3,
-  VM_FAULT_WRITE = 0x10,
+  VM_FAULT_MINOR = 0,
+  VM_FAULT_OOM = 0x0001,
+  VM_FAULT_SIGBUS = 0x0002,
+  VM_FAULT_MAJOR = 0x0004,
+  VM_FAULT_WRITE = 0x0008,
+  VM_FAULT_NOPAGE = 0x0100,  // ->fault installed a pte itself
+  VM_FAULT_LOCKED = 0x0200,  // ->fault returns vmf->page locked
+  VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS,
 };
 
 // ->nopage's special return values.
