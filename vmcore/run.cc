@@ -179,14 +179,17 @@ void build_files(mm::Kernel& k, checks::Checks& c, const Schedule& s) {
     in.i_mapping = &in.i_data;
     in.i_data.host = &in;
     in.i_data.id = i;
-    in.i_data.a_ops = in.kind == FileKind::Shmem ? &shmem_aops : f.launder_page() ? &blockfs_nfs_aops : &blockfs_aops;
-    in.i_op = in.kind == FileKind::Shmem ? &shmem_inode_operations : &blockfs_inode_operations;
     in.i_size = loff_t(f.size());
     in.ra_pages = f.has_ra_pages() ? f.ra_pages() : 4;
     in.has_page_mkwrite = f.page_mkwrite();
     in.has_launder_page = f.launder_page();
     in.driver_nopage = DriverNopage(f.driver_nopage());
     in.name = f.name().c_str();
+    switch (in.kind) {
+      case FileKind::Regular: blockfs_get_inode(&in); break;
+      case FileKind::Shmem: shmem_get_inode(&in); break;
+      case FileKind::Driver: legacy_driver_get_inode(&in); break;
+    }
     in.i_mutex.set_obj({sim::ObjKind::IMutex, i, 0});
     in.i_alloc_sem.set_obj({sim::ObjKind::IAllocSem, i, 0});
     in.i_data.tree_lock.set_obj({sim::ObjKind::TreeLock, i, 0});

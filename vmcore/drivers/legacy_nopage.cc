@@ -56,8 +56,6 @@ const vm_operations_struct legacy_driver_vm_ops = {.nopage = legacy_driver_nopag
 const vm_operations_struct legacy_driver_fault_vm_ops = {.fault = legacy_driver_fault};
 const vm_operations_struct legacy_driver_own_vm_ops = {.nopage = legacy_driver_own_nopage};
 
-}  // namespace
-
 int legacy_driver_mmap(inode* file, vm_area_struct* vma) {
   if (file->driver_nopage == DriverNopage::WrapsFilemapNopage) {
     vma->vm_ops = cfg().fault_vm_fault_locked ? &legacy_driver_fault_vm_ops : &legacy_driver_vm_ops;
@@ -68,6 +66,19 @@ int legacy_driver_mmap(inode* file, vm_area_struct* vma) {
       !cfg().fault_vm_fault_locked)
     vma->vm_flags |= VM_CAN_INVALIDATE;
   return 0;
+}
+
+const file_operations legacy_driver_file_operations = [] {
+  file_operations fops = blockfs_file_operations;
+  fops.mmap = legacy_driver_mmap;
+  return fops;
+}();
+
+}  // namespace
+
+void legacy_driver_get_inode(inode* inode) {
+  blockfs_get_inode(inode);
+  inode->i_fop = &legacy_driver_file_operations;
 }
 
 }  // namespace faultline::mm

@@ -12,8 +12,8 @@ int do_truncate(inode* inode, loff_t length) {
   // notify_change(ATTR_SIZE)
   down_write(&inode->i_alloc_sem, "notify_change:i_alloc_sem");
   int error;
-  if (inode->kind == FileKind::Shmem)
-    error = shmem_notify_change(inode, length);
+  if (inode->i_op->setattr)
+    error = inode->i_op->setattr(inode, length);
   else
     error = length != inode->i_size ? vmtruncate(inode, length) : 0;  // inode_setattr
   up_write(&inode->i_alloc_sem, "notify_change:i_alloc_sem_up");

@@ -111,7 +111,11 @@ void blockfs_truncate(inode* inode) {
   std::memset(inode->disk + size, 0, size_t(kMaxFileBytes - size));
 }
 
-}  // namespace
+// do_fsync: write the dirty pages back and wait for them.
+int blockfs_fsync(inode* file) {
+  KFUNC("do_fsync");
+  return filemap_write_and_wait(file->i_mapping);
+}
 
 const address_space_operations blockfs_aops = {
     .readpage = blockfs_readpage,
@@ -131,6 +135,17 @@ const address_space_operations blockfs_nfs_aops = [] {
 }();
 
 const inode_operations blockfs_inode_operations = {.truncate = blockfs_truncate, .truncate_range = nullptr};
+
+}  // namespace
+
+const file_operations blockfs_file_operations = {
+    .read = do_generic_file_read, .write = generic_file_aio_write, .mmap = generic_file_mmap, .fsync = blockfs_fsync};
+
+void blockfs_get_inode(inode* inode) {
+  inode->i_mapping->a_ops = inode->has_launder_page ? &blockfs_nfs_aops : &blockfs_aops;
+  inode->i_op = &blockfs_inode_operations;
+  inode->i_fop = &blockfs_file_operations;
+}
 
 // ->page_mkwrite: allocate the block behind a page about to become writable.
 int blockfs_page_mkwrite(vm_area_struct* vma, page* p) {

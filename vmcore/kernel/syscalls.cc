@@ -94,8 +94,7 @@ int64_t sys_read(const Op& op, OpOutput* out) {
   user_buffer buf{.user = op.has_buf, .addr = op.buf, .kbuf = kbuf};
   loff_t pos = loff_t(op.offset);
   const uint32_t begin = sim().steps();
-  const long ret = inode->kind == FileKind::Shmem ? shmem_file_read(inode, &pos, op.len, buf, out->data)
-                                                   : do_generic_file_read(inode, &pos, op.len, buf, out->data);
+  const long ret = inode->i_fop->read(inode, &pos, op.len, buf, out->data);
   out->ndata = ret > 0 ? uint32_t(ret) : 0;
   if (ret > 0) {
     if (auto f = checks::check_read(the_checks(), op.file, loff_t(op.offset), out->data, ret, begin))
@@ -109,7 +108,8 @@ int64_t sys_write(const Op& op, bool o_direct) {
   static constexpr sim::Label kBuffered = "sys_pwrite64";
   KFunc guard(o_direct ? kDirect : kBuffered);
   inode* inode = file_of(op);
-  if (o_direct && inode->kind == FileKind::Shmem) return -EINVAL;  // tmpfs has no O_DIRECT
+  // open(O_DIRECT) needs ->direct_IO (tmpfs has none)
+  if (o_direct && !inode->i_mapping->a_ops->direct_IO) return -EINVAL;
   uint8_t kbuf[kMaxOpBytes];
   std::memset(kbuf, op.value, op.len);
   const bool user = op.has_buf && !o_direct;
@@ -117,9 +117,7 @@ int64_t sys_write(const Op& op, bool o_direct) {
   const loff_t pos = loff_t(op.offset);
   const auto w = checks::begin_change(the_checks(), op.file, pos, pos + loff_t(op.len));
   if (!o_direct) checks::begin_buffered_write(the_checks(), w);
-  const long ret = inode->kind == FileKind::Shmem && !cfg().shmem_write_begin_end
-                       ? shmem_file_write(inode, pos, op.len, buf)
-                       : generic_file_aio_write(inode, pos, op.len, buf, o_direct);
+  const long ret = inode->i_fop->write(inode, pos, op.len, buf, o_direct);
   if (!o_direct) checks::end_buffered_write(the_checks(), w);
   // What a user buffer held is not followed: those bytes become indeterminate.
   const loff_t known = (ret > 0 && !user) ? ret : 0;
@@ -194,11 +192,7 @@ void do_syscall(const Op& op, OpOutput* out) {
       break;
     case OpKind::Madvise: ret = sys_madvise(op.addr, op.len, op.advice); break;
     case OpKind::Fadvise: ret = sys_fadvise64_64(file_of(op), loff_t(op.offset), loff_t(op.len)); break;
-    case OpKind::Fsync: {
-      KFUNC("do_fsync");
-      ret = file_of(op)->kind == FileKind::Shmem ? 0 : filemap_write_and_wait(file_of(op)->i_mapping);
-      break;
-    }
+    case OpKind::Fsync: ret = file_of(op)->i_fop->fsync(file_of(op)); break;
   }
   out->ret = ret;
 }

@@ -81,13 +81,6 @@ int filemap_write_and_wait(address_space* mapping);
 int filemap_fdatawrite(address_space* mapping);
 int filemap_fdatawait(address_space* mapping);
 
-// The user side of a read() or write(): a user address, or a kernel buffer.
-struct user_buffer {
-  bool user = false;
-  unsigned long addr = 0;
-  uint8_t* kbuf = nullptr;     // read: destination; write: source
-};
-
 // read(): fills out[0..ret) with the bytes copied to the caller.
 long do_generic_file_read(inode* file, loff_t* ppos, unsigned long count, user_buffer buf, uint8_t* out);
 
@@ -147,11 +140,8 @@ int shmem_getpage(inode* inode, pgoff_t idx, page** pagep, sgp_type sgp, int* ty
 page* shmem_nopage(vm_area_struct* vma, unsigned long address, int* type);  // 2.6.20
 int shmem_fault(vm_area_struct* vma, vm_fault* vmf);                         // 2.6.23
 int shmem_mmap(inode* file, vm_area_struct* vma);
-int shmem_notify_change(inode* inode, loff_t size);
-long shmem_file_write(inode* inode, loff_t pos, unsigned long count, user_buffer buf);
-long shmem_file_read(inode* inode, loff_t* ppos, unsigned long count, user_buffer buf, uint8_t* out);
-extern const address_space_operations shmem_aops;
-extern const inode_operations shmem_inode_operations;
+// A tmpfs inode: its operations as this kernel's tmpfs has them.
+void shmem_get_inode(inode* inode);
 
 // ---- mm/page-writeback.c ------------------------------------------------------
 enum writeback_sync_modes { WB_SYNC_NONE, WB_SYNC_ALL };
@@ -177,16 +167,17 @@ long sys_madvise(unsigned long start, unsigned long len_in, int behavior);
 long sys_fadvise64_64(inode* file, loff_t offset, loff_t len);
 
 // ---- fs/: the block filesystem, attributes, the I/O queue -----------------------
-extern const address_space_operations blockfs_aops;
-extern const address_space_operations blockfs_nfs_aops;
-extern const inode_operations blockfs_inode_operations;
+// An inode of the block filesystem (an NFS client's if inode->has_launder_page).
+void blockfs_get_inode(inode* inode);
+extern const file_operations blockfs_file_operations;
 int blockfs_page_mkwrite(vm_area_struct* vma, page* p);
 int do_truncate(inode* inode, loff_t length);
 void submit_page_io(page* p, bool write);
 void end_io_task(void* arg);  // the I/O completion task
 
 // ---- drivers/: a legacy nopage driver that never sets VM_CAN_INVALIDATE ----------
-int legacy_driver_mmap(inode* file, vm_area_struct* vma);
+// A block filesystem inode whose file's mmap is the driver's.
+void legacy_driver_get_inode(inode* inode);
 
 // ---- arch/: the page-fault handler and user copies ------------------------------
 // Result of a user access: 0, a signal (SIGSEGV, SIGBUS) or -ENOMEM (OOM).

@@ -83,7 +83,7 @@ bool vma_wants_writenotify(const vm_area_struct* vma) {
   if ((vma->vm_flags & (VM_WRITE | VM_SHARED)) != (VM_WRITE | VM_SHARED)) return false;
   if (vma->vm_ops && vma->vm_ops->page_mkwrite) return true;
   // Mappings that account dirty pages want to know when a page is written.
-  return vma->vm_file->kind != FileKind::Shmem;
+  return vma->vm_file->i_mapping->cap_account_dirty;
 }
 
 }  // namespace
@@ -133,12 +133,7 @@ long do_mmap_pgoff(mm_struct* mm, inode* file, unsigned long addr, unsigned long
   vma->vm_pgoff = pgoff;
   vma->vm_file = file;
   vma->vm_flags = VM_READ | (write ? VM_WRITE : 0) | (shared ? VM_SHARED | VM_MAYWRITE : 0);
-  int error;
-  switch (file->kind) {
-    case FileKind::Regular: error = generic_file_mmap(file, vma); break;
-    case FileKind::Shmem: error = shmem_mmap(file, vma); break;
-    case FileKind::Driver: error = legacy_driver_mmap(file, vma); break;
-  }
+  const int error = file->i_fop->mmap(file, vma);
   if (error) {
     vma->in_use = false;
     return error;

@@ -9,7 +9,7 @@ namespace faultline::mm {
 namespace {
 
 // Disk-backed mappings account dirty pages and are written back; tmpfs is not.
-bool mapping_cap_writeback_dirty(const address_space* mapping) { return mapping->host->kind != FileKind::Shmem; }
+bool mapping_cap_writeback_dirty(const address_space* mapping) { return mapping->cap_account_dirty; }
 
 void wakeup_pdflush() {
   Kernel& k = kernel();

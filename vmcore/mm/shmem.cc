@@ -189,10 +189,6 @@ int shmem_write_end(inode* inode, loff_t pos, unsigned /*len*/, unsigned copied,
 
 }  // namespace
 
-const address_space_operations shmem_aops = {
-    .set_page_dirty = shmem_set_page_dirty, .write_begin = shmem_write_begin, .write_end = shmem_write_end};
-const inode_operations shmem_inode_operations = {.truncate = shmem_truncate, .truncate_range = shmem_truncate_range};
-
 int shmem_mmap(inode* file, vm_area_struct* vma) {
   if (cfg().fault_vm_fault_locked) {
     vma->vm_ops = &shmem_vm_ops;
@@ -202,6 +198,8 @@ int shmem_mmap(inode* file, vm_area_struct* vma) {
   if (cfg().seed_fault_pagelock) vma->vm_flags |= VM_CAN_INVALIDATE;
   return 0;
 }
+
+namespace {
 
 // ->setattr for a size change, called with i_mutex and i_alloc_sem held.
 int shmem_notify_change(inode* inode, loff_t size) {
@@ -224,8 +222,9 @@ int shmem_notify_change(inode* inode, loff_t size) {
   return error;
 }
 
-// tmpfs write(): no page lock is held across the copy from user, so it may fault.
-long shmem_file_write(inode* inode, loff_t pos, unsigned long count, user_buffer buf) {
+// tmpfs write() of 2.6.20: no page lock is held across the copy from user, so
+// it may fault. (A tmpfs file cannot be opened O_DIRECT.)
+long shmem_file_write(inode* inode, loff_t pos, unsigned long count, user_buffer buf, bool /*o_direct*/) {
   KFUNC("shmem_file_write");
   if (count == 0) return 0;
   if (pos >= kMaxFileBytes) return -EFBIG;
@@ -308,6 +307,28 @@ long shmem_file_read(inode* inode, loff_t* ppos, unsigned long count, user_buffe
   }
   *ppos = loff_t(index << PAGE_CACHE_SHIFT) + loff_t(offset);
   return desc.written ? long(desc.written) : desc.error;
+}
+
+// tmpfs has nothing to write back.
+int simple_sync_file(inode*) { return 0; }
+
+const address_space_operations shmem_aops = {
+    .set_page_dirty = shmem_set_page_dirty, .write_begin = shmem_write_begin, .write_end = shmem_write_end};
+const inode_operations shmem_inode_operations = {
+    .truncate = shmem_truncate, .truncate_range = shmem_truncate_range, .setattr = shmem_notify_change};
+const file_operations shmem_file_operations = {
+    .read = shmem_file_read, .write = shmem_file_write, .mmap = shmem_mmap, .fsync = simple_sync_file};
+// 2.6.24: write() is the generic one, through shmem_write_begin/shmem_write_end.
+const file_operations shmem_file_operations_2624 = {
+    .read = shmem_file_read, .write = generic_file_aio_write, .mmap = shmem_mmap, .fsync = simple_sync_file};
+
+}  // namespace
+
+void shmem_get_inode(inode* inode) {
+  inode->i_mapping->a_ops = &shmem_aops;
+  inode->i_mapping->cap_account_dirty = false;
+  inode->i_op = &shmem_inode_operations;
+  inode->i_fop = cfg().shmem_write_begin_end ? &shmem_file_operations_2624 : &shmem_file_operations;
 }
 
 }  // namespace faultline::mm

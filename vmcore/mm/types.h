@@ -101,6 +101,9 @@ struct address_space {
   unsigned int truncate_count = 0;
   const address_space_operations* a_ops = nullptr;
   unsigned long flags = 0;        // AS_EIO
+  // The backing_dev_info's capabilities: dirty pages are accounted and
+  // written back (not for tmpfs: BDI_CAP_NO_ACCT_AND_WRITEBACK).
+  bool cap_account_dirty = true;
   uint32_t id = 0;                // file index
 };
 
@@ -122,6 +125,7 @@ inline constexpr unsigned long SHMEM_PAGEIN = 1;   // VM_READ in the kernel
 inline constexpr unsigned long SHMEM_TRUNCATE = 2;  // VM_WRITE in the kernel
 
 struct inode_operations;
+struct file_operations;
 
 struct inode {
   uint32_t i_ino = 0;
@@ -131,6 +135,7 @@ struct inode {
   address_space i_data;
   address_space* i_mapping = nullptr;
   const inode_operations* i_op = nullptr;
+  const file_operations* i_fop = nullptr;  // the file's f_op (one open file per inode in the model)
   FileKind kind = FileKind::Regular;
   shmem_inode_info info;          // SHMEM only
   // The backing store of disk-backed files (all zero beyond i_size).
@@ -244,6 +249,25 @@ struct address_space_operations {
 struct inode_operations {
   void (*truncate)(inode* inode) = nullptr;
   void (*truncate_range)(inode* inode, loff_t start, loff_t end) = nullptr;
+  // notify_change(ATTR_SIZE); without it, inode_setattr (vmtruncate).
+  int (*setattr)(inode* inode, loff_t size) = nullptr;
+};
+
+// The user side of a read() or write(): a user address, or a kernel buffer.
+struct user_buffer {
+  bool user = false;
+  unsigned long addr = 0;
+  uint8_t* kbuf = nullptr;  // read: destination; write: source
+};
+
+struct file_operations {
+  // read(): fills out[0..ret) with the bytes copied to the caller.
+  long (*read)(inode* file, loff_t* ppos, unsigned long count, user_buffer buf, uint8_t* out) = nullptr;
+  // aio_write; o_direct: the file was opened O_DIRECT.
+  long (*write)(inode* file, loff_t pos, unsigned long count, user_buffer buf, bool o_direct) = nullptr;
+  int (*mmap)(inode* file, vm_area_struct* vma) = nullptr;
+  // do_fsync's whole job: write back and wait.
+  int (*fsync)(inode* file) = nullptr;
 };
 
 }  // namespace faultline::mm
