@@ -7,17 +7,12 @@ namespace faultline {
 
 Kernel kernel_message(const mm::KernelConfig& cfg) {
   Kernel k;
-  const std::string preset = mm::preset_name(cfg);
-  if (!preset.empty()) {
-    k.set_preset(preset);
-    return k;
-  }
-  k.set_preset("v2.6.20");
-  for (const mm::SwitchInfo& s : mm::kernel_switches()) {
-    if (!(cfg.*s.field)) continue;
+  const mm::ConfigAsPreset as = mm::as_preset(cfg);
+  k.set_preset(as.preset->name);
+  for (const mm::SwitchSetting& s : as.switches) {
     Switch* sw = k.add_switches();
-    sw->set_name(s.name);
-    sw->set_enabled(true);
+    sw->set_name(std::string(s.name));
+    sw->set_enabled(s.enabled);
   }
   return k;
 }

@@ -8,6 +8,7 @@
 #include <new>
 
 #include "vmcore/checks/checks.h"
+#include "vmcore/kernel/era.h"
 #include "vmcore/kernel/kernel.h"
 #include "vmcore/kernel/syscalls.h"
 #include "vmcore/mm/mm.h"
@@ -40,23 +41,11 @@ bool is_failure(OutcomeKind k) {
 }
 
 std::optional<mm::KernelConfig> schedule_kernel(const Schedule& s, std::string* error) {
-  auto cfg = mm::preset_config(s.kernel().preset());
-  if (!cfg) {
-    if (error) *error = fmt::format("unknown kernel preset \"{}\"", s.kernel().preset());
-    return std::nullopt;
-  }
-  for (const Switch& sw : s.kernel().switches()) {
-    const mm::SwitchInfo* info = mm::find_switch(sw.name());
-    if (!info) {
-      if (error) *error = fmt::format("unknown kernel switch \"{}\"", sw.name());
-      return std::nullopt;
-    }
-    (*cfg).*(info->field) = sw.enabled();
-  }
-  if (auto why = mm::config_error(*cfg)) {
-    if (error) *error = "kernel.switches: " + *why;
-    return std::nullopt;
-  }
+  std::vector<mm::SwitchSetting> switches;
+  for (const Switch& sw : s.kernel().switches()) switches.push_back({sw.name(), sw.enabled()});
+  std::string why;
+  auto cfg = mm::build_config(s.kernel().preset(), switches, &why);
+  if (!cfg && error) *error = why;
   return cfg;
 }
 
@@ -185,11 +174,7 @@ void build_files(mm::Kernel& k, checks::Checks& c, const Schedule& s) {
     in.has_launder_page = f.launder_page();
     in.driver_nopage = DriverNopage(f.driver_nopage());
     in.name = f.name().c_str();
-    switch (in.kind) {
-      case FileKind::Regular: blockfs_get_inode(&in); break;
-      case FileKind::Shmem: shmem_get_inode(&in); break;
-      case FileKind::Driver: legacy_driver_get_inode(&in); break;
-    }
+    k.era->get_inode[size_t(in.kind)](&in);
     in.i_mutex.set_obj({sim::ObjKind::IMutex, i, 0});
     in.i_alloc_sem.set_obj({sim::ObjKind::IAllocSem, i, 0});
     in.i_data.tree_lock.set_obj({sim::ObjKind::TreeLock, i, 0});
@@ -296,6 +281,7 @@ Outcome Runner::run(const Schedule& s, sim::Strategy& strategy, const RunOptions
   set_kernel(k);
   k->sim = &sim;
   k->cfg = *cfg;
+  k->era = &era_ops(cfg->era);
   k->checks = c;
   k->tracer = c;
   c->kernel = k;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "vmcore/kernel/era.h"
 #include "vmcore/mm/locking.h"
 #include "vmcore/mm/mm.h"
 
@@ -19,7 +20,7 @@ int do_page_fault(unsigned long address, bool write) {
   if (!vma || vma->vm_start > address || (write && !(vma->vm_flags & VM_WRITE))) {
     ret = SIGSEGV;  // bad_area
   } else {
-    const int fault = handle_mm_fault(mm, vma, address, write);
+    const int fault = kernel().era->handle_mm_fault(mm, vma, address, write);
     if (fault & VM_FAULT_ERROR) ret = fault & VM_FAULT_OOM ? -ENOMEM : SIGBUS;
   }
   up_read(&mm->mmap_sem, "do_page_fault:up_read");

@@ -52,8 +52,11 @@ struct TaskState {
   int pagefault_disabled = 0;
 };
 
+struct EraOps;
+
 struct Kernel {
   KernelConfig cfg;
+  const EraOps* era = nullptr;  // era_ops(cfg.era)
   sim::Sim* sim = nullptr;
   Tracer* tracer = nullptr;  // never null during a run
   // The checkers of the syscall layer; kernel code tells them what happened

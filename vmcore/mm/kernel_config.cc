@@ -1,5 +1,7 @@
 #include "vmcore/mm/kernel_config.h"
 
+#include <fmt/format.h>
+
 namespace faultline::mm {
 
 namespace {
@@ -44,21 +46,25 @@ const SwitchInfo kSwitches[] = {
 const std::vector<PresetInfo>& presets() {
   static const std::vector<PresetInfo> kPresets = [] {
     std::vector<PresetInfo> p;
-    p.push_back({"v2.6.20", "Linux 2.6.20: the truncate_count seqlock in do_no_page, no page lock in faults", {}, {}});
-    p.push_back({"seed", "2.6.20 plus exactly the reference patch (3/6) and patch 1/6's BUG_ON",
+    p.push_back({"v2.6.20", "Linux 2.6.20: the truncate_count seqlock in do_no_page, no page lock in faults",
+                 Era::Linux26, {}, {}});
+    p.push_back({"seed", "2.6.20 plus exactly the reference patch (3/6) and patch 1/6's BUG_ON", Era::Linux26,
                  {"seed_fault_pagelock", "seed_remove_mapped_bug"}, {}});
     std::vector<const char*> v23 = {"seed_fault_pagelock", "seed_remove_mapped_bug", "merged_truncate_unmap",
                                     "fault_vm_fault_locked", "fault_mkwrite_unlocked", "shmem_punch_unmap",
                                     "madvise_remove_drops_mmap_sem",
                                     "wp_page_mkwrite_late_release", "fault_dirty_page_wait"};
-    p.push_back({"v2.6.23", "the merged form of the fix with the 2.6.21 hole-punch fixes and 2.6.23's fault changes", v23, {}});
+    p.push_back({"v2.6.23", "the merged form of the fix with the 2.6.21 hole-punch fixes and 2.6.23's fault changes",
+                 Era::Linux26, v23, {}});
     std::vector<const char*> v26 = v23;
     for (const char* s : {"filemap_fault_sigbus_release", "buffered_write_atomic_copy",
                           "direct_io_invalidate_before", "shmem_write_begin_end", "filemap_fault_readpage_wait"})
       v26.push_back(s);
-    p.push_back({"v2.6.26", "every change the model knows (2.6.24 write path, 2.6.26 filemap_fault)", v26, {}});
-    for (PresetInfo& preset : p)
+    p.push_back({"v2.6.26", "2.6.23 with the 2.6.24 write path and 2.6.26's filemap_fault", Era::Linux26, v26, {}});
+    for (PresetInfo& preset : p) {
+      preset.config.era = preset.era;
       for (const char* name : preset.switches) preset.config.*(find_switch(name)->field) = true;
+    }
     return p;
   }();
   return kPresets;
@@ -83,25 +89,62 @@ std::optional<KernelConfig> preset_config(std::string_view preset) {
   return std::nullopt;
 }
 
-std::string preset_name(const KernelConfig& cfg) {
-  for (const PresetInfo& p : presets())
-    if (p.config == cfg) return p.name;
-  return "";
+std::optional<KernelConfig> build_config(std::string_view preset, std::span<const SwitchSetting> switches,
+                                         std::string* error) {
+  std::optional<KernelConfig> cfg = preset_config(preset);
+  if (!cfg) {
+    *error = fmt::format("kernel.preset: unknown preset \"{}\" (see `faultline kernels`)", preset);
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < switches.size(); ++i) {
+    const SwitchInfo* info = find_switch(switches[i].name);
+    if (!info) {
+      *error = fmt::format("kernel.switches[{}].name: unknown switch \"{}\"", i, switches[i].name);
+      return std::nullopt;
+    }
+    (*cfg).*(info->field) = switches[i].enabled;
+  }
+  for (const SwitchInfo& s : kSwitches) {
+    if (s.needs && (*cfg).*s.field && !((*cfg).*(find_switch(s.needs)->field))) {
+      *error = fmt::format("kernel.switches: {} needs {}", s.name, s.needs);
+      return std::nullopt;
+    }
+  }
+  return cfg;
 }
 
-std::optional<std::string> config_error(const KernelConfig& cfg) {
+namespace {
+
+size_t differing_switches(const KernelConfig& a, const KernelConfig& b) {
+  size_t n = 0;
+  for (const SwitchInfo& s : kSwitches) n += a.*s.field != b.*s.field;
+  return n;
+}
+
+}  // namespace
+
+ConfigAsPreset as_preset(const KernelConfig& cfg) {
+  const PresetInfo* best = nullptr;
+  for (const PresetInfo& p : presets())
+    if (p.era == cfg.era && (!best || differing_switches(p.config, cfg) < differing_switches(best->config, cfg)))
+      best = &p;
+  ConfigAsPreset out{best, {}};
   for (const SwitchInfo& s : kSwitches)
-    if (s.needs && cfg.*s.field && !(cfg.*(find_switch(s.needs)->field)))
-      return std::string(s.name) + " needs " + s.needs;
-  return std::nullopt;
+    if (best->config.*s.field != cfg.*s.field) out.switches.push_back({s.name, cfg.*s.field});
+  return out;
+}
+
+const char* era_name(Era e) {
+  switch (e) {
+    case Era::Linux26: return "2.6";
+  }
+  return "?";
 }
 
 std::string describe_config(const KernelConfig& cfg) {
-  std::string name = preset_name(cfg);
-  if (!name.empty()) return name;
-  std::string out = "custom:";
-  for (const SwitchInfo& s : kSwitches)
-    if (cfg.*s.field) out += std::string(" ") + s.name;
+  const ConfigAsPreset as = as_preset(cfg);
+  std::string out = std::string(as.preset->name);
+  for (const SwitchSetting& s : as.switches) out += fmt::format(" {}{}", s.enabled ? "+" : "-", s.name);
   return out;
 }
 

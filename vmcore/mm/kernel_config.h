@@ -11,7 +11,17 @@
 
 namespace faultline::mm {
 
+// A kernel generation whose code the model holds as that generation's own
+// functions (see vmcore/README.md); a preset names its era, and its switches
+// are the point changes inside it.
+enum class Era : uint8_t {
+  Linux26,  // 2.6.20 to 2.6.26: pages; ->nopage, then ->fault (vmcore/mm, fs, ...)
+};
+
+const char* era_name(Era e);
+
 struct KernelConfig {
+  Era era = Era::Linux26;
   // Feb 2007 patch 3/6 (the reference patch): ->nopage returns the page locked
   // and do_no_page keeps it locked until the pte is in; truncate unmaps under
   // the page lock; VM_CAN_INVALIDATE and its BUG_ONs.
@@ -71,8 +81,14 @@ struct SwitchInfo {
 struct PresetInfo {
   const char* name;
   const char* summary;
+  Era era;
   std::vector<const char*> switches;
-  KernelConfig config;  // those switches on
+  KernelConfig config;  // the era with those switches on
+};
+
+struct SwitchSetting {
+  std::string_view name;
+  bool enabled;
 };
 
 std::span<const SwitchInfo> kernel_switches();
@@ -81,11 +97,18 @@ const SwitchInfo* find_switch(std::string_view name);
 
 // The config of a preset, or nullopt for an unknown name. "" is v2.6.20.
 std::optional<KernelConfig> preset_config(std::string_view preset);
-// The name of the preset equal to cfg, or "" if none is.
-std::string preset_name(const KernelConfig& cfg);
 std::string describe_config(const KernelConfig& cfg);
-// Why a combination of switches is no kernel ("fault_mkwrite_unlocked needs
-// fault_vm_fault_locked"), or nullopt.
-std::optional<std::string> config_error(const KernelConfig& cfg);
+// A preset with switches set on top, or nullopt and *error says why ("" is
+// v2.6.20): an unknown preset or switch, or a combination that is no kernel
+// ("fault_mkwrite_unlocked needs fault_vm_fault_locked").
+std::optional<KernelConfig> build_config(std::string_view preset, std::span<const SwitchSetting> switches,
+                                         std::string* error);
+// The preset of cfg's era closest to it, and the switches that make cfg of it
+// (how a recorder writes a kernel that is no preset).
+struct ConfigAsPreset {
+  const PresetInfo* preset;
+  std::vector<SwitchSetting> switches;
+};
+ConfigAsPreset as_preset(const KernelConfig& cfg);
 
 }  // namespace faultline::mm

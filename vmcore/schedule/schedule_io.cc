@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "vmcore/kernel/syscalls.h"
+#include "vmcore/run.h"
 #include "vmcore/mm/kernel_config.h"
 #include "vmcore/mm/types.h"
 
@@ -291,15 +292,8 @@ struct Validator {
   }
 
   bool kernel() {
-    if (!mm::preset_config(s.kernel().preset()))
-      return fail("kernel.preset: unknown preset \"{}\" (see `faultline kernels`)", s.kernel().preset());
-    mm::KernelConfig cfg = *mm::preset_config(s.kernel().preset());
-    for (int i = 0; i < s.kernel().switches_size(); ++i) {
-      const mm::SwitchInfo* sw = mm::find_switch(s.kernel().switches(i).name());
-      if (!sw) return fail("kernel.switches[{}].name: unknown switch \"{}\"", i, s.kernel().switches(i).name());
-      cfg.*(sw->field) = s.kernel().switches(i).enabled();
-    }
-    if (auto why = mm::config_error(cfg)) return fail("kernel.switches: {}", *why);
+    std::string why;
+    if (!schedule_kernel(s, &why)) return fail("{}", why);
     return true;
   }
 
