@@ -7,6 +7,7 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include "tests/test_util.h"
+#include "vmcore/schedule/syscall_table.h"
 
 namespace faultline {
 namespace {
@@ -151,6 +152,55 @@ INSTANTIATE_TEST_SUITE_P(
                 "tasks { process: 0 } tasks { process: 0 } tasks { process: 0 } tasks { process: 0 } "
                 "tasks { process: 0 }",
                 "tasks: 9 tasks"}));
+
+}  // namespace
+}  // namespace faultline
+
+namespace faultline {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+
+// The syscall table is what the mutator, the minimizer and validation know of
+// schedule.proto's syscalls: it must name every one of them and every field.
+TEST(SyscallTable, HoldsEverySyscallOfTheProtoAndEachOfItsFields) {
+  const google::protobuf::OneofDescriptor* call = Syscall::descriptor()->FindOneofByName("call");
+  ASSERT_NE(call, nullptr);
+  EXPECT_EQ(size_t(call->field_count()), syscall_kinds().size());
+  for (int i = 0; i < call->field_count(); ++i) {
+    const FieldDescriptor* member = call->field(i);
+    Syscall sc;
+    sc.GetReflection()->MutableMessage(&sc, member);
+    const SyscallKind* kind = syscall_kind(sc);
+    ASSERT_NE(kind, nullptr) << member->name() << " is not in the syscall table";
+    EXPECT_EQ(kind->name, member->name());
+    const google::protobuf::Descriptor* message = member->message_type();
+    EXPECT_EQ(size_t(message->field_count()), kind->fields.size()) << member->name();
+    for (int j = 0; j < message->field_count(); ++j) {
+      const FieldDescriptor* fd = message->field(j);
+      const auto it = std::find_if(kind->fields.begin(), kind->fields.end(),
+                                   [&](const SyscallField& f) { return fd->name() == f.name; });
+      ASSERT_NE(it, kind->fields.end()) << member->name() << "." << fd->name() << " is not in the syscall table";
+      EXPECT_EQ(it->has != nullptr, fd->has_presence()) << member->name() << "." << fd->name();
+      // The entry reads and writes that very field.
+      Syscall probe;
+      probe.GetReflection()->MutableMessage(&probe, member);
+      it->set(probe, 1);
+      const google::protobuf::Message& sub = probe.GetReflection()->GetMessage(probe, member);
+      const auto* refl = sub.GetReflection();
+      uint64_t value = 0;
+      switch (fd->cpp_type()) {
+        case FieldDescriptor::CPPTYPE_UINT32: value = refl->GetUInt32(sub, fd); break;
+        case FieldDescriptor::CPPTYPE_UINT64: value = refl->GetUInt64(sub, fd); break;
+        case FieldDescriptor::CPPTYPE_BOOL: value = refl->GetBool(sub, fd); break;
+        case FieldDescriptor::CPPTYPE_ENUM: value = uint64_t(refl->GetEnumValue(sub, fd)); break;
+        default: ADD_FAILURE() << member->name() << "." << fd->name() << ": a field type the table cannot hold";
+      }
+      EXPECT_EQ(value, 1u) << member->name() << "." << fd->name();
+      EXPECT_EQ(it->get(probe), 1u) << member->name() << "." << fd->name();
+    }
+  }
+}
 
 }  // namespace
 }  // namespace faultline

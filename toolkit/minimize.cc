@@ -7,6 +7,7 @@
 
 #include "toolkit/record.h"
 #include "toolkit/schedule_edit.h"
+#include "vmcore/schedule/syscall_table.h"
 
 namespace faultline {
 
@@ -150,43 +151,13 @@ bool smaller_numbers(Minimizer& m, Schedule& s) {
   }
   for (int t = 0; t < s.tasks_size(); ++t) {
     for (int i = 0; i < s.tasks(t).syscalls_size(); ++i) {
-      auto num = [&](auto get, auto set) {
+      const SyscallKind* kind = syscall_kind(s.tasks(t).syscalls(i));
+      if (!kind) continue;
+      for (const SyscallField& f : kind->fields) {
+        if (!f.shrink) continue;
         progress |= shrink_number(
-            m, s, [&](const Schedule& x) { return uint64_t(get(x.tasks(t).syscalls(i))); },
-            [&](Schedule& x, uint64_t v) { set(x.mutable_tasks(t)->mutable_syscalls(i), v); });
-      };
-      switch (s.tasks(t).syscalls(i).call_case()) {
-        case Syscall::kLoad:
-          num([](const Syscall& c) { return c.load().len(); }, [](Syscall* c, uint64_t v) { c->mutable_load()->set_len(uint32_t(v)); });
-          break;
-        case Syscall::kStore:
-          num([](const Syscall& c) { return c.store().len(); }, [](Syscall* c, uint64_t v) { c->mutable_store()->set_len(uint32_t(v)); });
-          break;
-        case Syscall::kRead:
-          num([](const Syscall& c) { return c.read().len(); }, [](Syscall* c, uint64_t v) { c->mutable_read()->set_len(uint32_t(v)); });
-          num([](const Syscall& c) { return c.read().offset(); }, [](Syscall* c, uint64_t v) { c->mutable_read()->set_offset(v); });
-          break;
-        case Syscall::kWrite:
-          num([](const Syscall& c) { return c.write().len(); }, [](Syscall* c, uint64_t v) { c->mutable_write()->set_len(uint32_t(v)); });
-          num([](const Syscall& c) { return c.write().offset(); }, [](Syscall* c, uint64_t v) { c->mutable_write()->set_offset(v); });
-          break;
-        case Syscall::kDirectWrite:
-          num([](const Syscall& c) { return c.direct_write().len(); },
-              [](Syscall* c, uint64_t v) { c->mutable_direct_write()->set_len(uint32_t(v)); });
-          num([](const Syscall& c) { return c.direct_write().offset(); },
-              [](Syscall* c, uint64_t v) { c->mutable_direct_write()->set_offset(v); });
-          break;
-        case Syscall::kFtruncate:
-          num([](const Syscall& c) { return c.ftruncate().size(); }, [](Syscall* c, uint64_t v) { c->mutable_ftruncate()->set_size(v); });
-          break;
-        case Syscall::kMadvise:
-          num([](const Syscall& c) { return c.madvise().length(); }, [](Syscall* c, uint64_t v) { c->mutable_madvise()->set_length(v); });
-          break;
-        case Syscall::kFadvise:
-          num([](const Syscall& c) { return c.fadvise().len(); }, [](Syscall* c, uint64_t v) { c->mutable_fadvise()->set_len(v); });
-          num([](const Syscall& c) { return c.fadvise().offset(); }, [](Syscall* c, uint64_t v) { c->mutable_fadvise()->set_offset(v); });
-          break;
-        default: break;
+            m, s, [&](const Schedule& x) { return f.get(x.tasks(t).syscalls(i)); },
+            [&](Schedule& x, uint64_t v) { f.set(*x.mutable_tasks(t)->mutable_syscalls(i), v); });
       }
     }
   }

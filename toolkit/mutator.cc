@@ -8,6 +8,7 @@
 #include "toolkit/schedule_edit.h"
 #include "vmcore/mm/types.h"
 #include "vmcore/schedule/schedule_io.h"
+#include "vmcore/schedule/syscall_table.h"
 
 namespace faultline {
 
@@ -62,91 +63,63 @@ uint64_t random_addr(Ctx& c, uint32_t process) {
   return base + c.below(pages) * PAGE_SIZE + (c.chance(30) ? c.below(PAGE_SIZE) : 0);
 }
 
-Mmap random_mmap(Ctx& c) {
-  Mmap m;
-  m.set_file(random_file(c));
-  m.set_addr(c.below(mm::kMaxVpn / 2) * PAGE_SIZE * 2);
-  m.set_length(c.one_of<uint64_t>({1, 1, 2, 3, 4}) * PAGE_SIZE);
-  m.set_offset(c.below(3) * PAGE_SIZE);
-  m.set_shared(c.chance(70));
-  m.set_writable(c.chance(70));
-  return m;
+// The file a syscall names (drawn before its offsets).
+uint32_t file_of(const SyscallKind& kind, const Syscall& sc) {
+  for (const SyscallField& f : kind.fields)
+    if (f.role == FieldRole::File) return uint32_t(f.get(sc));
+  return 0;
 }
 
-Syscall random_syscall(Ctx& c, uint32_t process) {
-  Syscall sc;
-  const uint32_t file = random_file(c);
-  switch (c.below(26)) {
-    case 0: case 1: case 2: case 3: case 4: {
-      Load* l = sc.mutable_load();
-      l->set_addr(random_addr(c, process));
-      l->set_len(uint32_t(random_len(c)));
-      break;
-    }
-    case 5: case 6: case 7: case 8: case 9: {
-      Store* st = sc.mutable_store();
-      st->set_addr(random_addr(c, process));
-      st->set_len(uint32_t(random_len(c)));
-      st->set_value(uint32_t(random_value(c)));
-      break;
-    }
-    case 10: case 11: case 12: {
-      Read* r = sc.mutable_read();
-      r->set_file(file);
-      r->set_offset(random_offset(c, file));
-      r->set_len(uint32_t(random_len(c)));
-      if (c.chance(25)) r->set_buf(random_addr(c, process));
-      break;
-    }
-    case 13: case 14: case 15: {
-      Write* w = sc.mutable_write();
-      w->set_file(file);
-      w->set_offset(random_offset(c, file));
-      w->set_len(uint32_t(random_len(c)));
-      w->set_value(uint32_t(random_value(c)));
-      if (c.chance(25)) w->set_buf(random_addr(c, process));
-      break;
-    }
-    case 16: case 17: {
-      Ftruncate* t = sc.mutable_ftruncate();
-      t->set_file(file);
-      t->set_size(random_offset(c, file));
-      break;
-    }
-    case 18: case 19: {
-      DirectWrite* d = sc.mutable_direct_write();
-      d->set_file(file);
-      d->set_offset(random_offset(c, file));
-      d->set_len(uint32_t(random_len(c)));
-      d->set_value(uint32_t(random_value(c)));
-      break;
-    }
-    case 20: sc.mutable_revalidate()->set_file(file); break;
-    case 21: case 22: {
-      Madvise* m = sc.mutable_madvise();
-      m->set_addr(random_addr(c, process) & mm::PAGE_MASK);
-      m->set_length(c.one_of<uint64_t>({1, 1, 2}) * PAGE_SIZE);
-      m->set_advice(c.chance(50) ? Madvise::REMOVE : Madvise::DONTNEED);
-      break;
-    }
-    case 23: {
-      Fadvise* f = sc.mutable_fadvise();
-      f->set_file(file);
-      f->set_offset(random_offset(c, file));
-      f->set_len(c.chance(50) ? 0 : random_len(c));
-      break;
-    }
-    case 24: sc.mutable_fsync()->set_file(file); break;
-    default:
-      if (c.chance(50)) {
-        *sc.mutable_mmap() = random_mmap(c);
-      } else {
-        Munmap* u = sc.mutable_munmap();
-        u->set_addr(random_addr(c, process) & mm::PAGE_MASK);
-        u->set_length(PAGE_SIZE * (1 + c.below(2)));
-      }
+// A value for a field, drawn the way its role says.
+uint64_t draw(Ctx& c, const SyscallKind& kind, const SyscallField& f, uint32_t process, const Syscall& sc) {
+  switch (f.role) {
+    case FieldRole::File: return random_file(c);
+    case FieldRole::Addr: return random_addr(c, process);
+    case FieldRole::PageAddr: return random_addr(c, process) & mm::PAGE_MASK;
+    case FieldRole::MapAddr: return c.below(mm::kMaxVpn / 2) * PAGE_SIZE * 2;
+    case FieldRole::Offset: return random_offset(c, file_of(kind, sc));
+    case FieldRole::MapOffset: return c.below(3) * PAGE_SIZE;
+    case FieldRole::Len: return random_len(c);
+    case FieldRole::RangeLen: return c.one_of<uint64_t>({1, 1, 2, 3}) * PAGE_SIZE;
+    case FieldRole::MapLen: return c.one_of<uint64_t>({1, 1, 2, 3, 4}) * PAGE_SIZE;
+    case FieldRole::AdviceLen: return c.chance(50) ? 0 : random_len(c);
+    case FieldRole::Value: return random_value(c);
+    case FieldRole::Flag: return c.chance(70);
+    case FieldRole::Enum:
+      for (;;)
+        if (const uint64_t v = c.below(f.max + 1); f.valid(v)) return v;
   }
+  return 0;
+}
+
+// A syscall of this kind with every field drawn (an optional one now and then).
+Syscall random_call(Ctx& c, const SyscallKind& kind, uint32_t process) {
+  Syscall sc;
+  for (const SyscallField& f : kind.fields)
+    if (!f.has || c.chance(25)) f.set(sc, draw(c, kind, f, process, sc));
   return sc;
+}
+
+const SyscallKind& random_kind(Ctx& c) {
+  static const uint32_t total = [] {
+    uint32_t w = 0;
+    for (const SyscallKind& k : syscall_kinds()) w += k.weight;
+    return w;
+  }();
+  uint64_t r = c.below(total);
+  for (const SyscallKind& k : syscall_kinds()) {
+    if (r < k.weight) return k;
+    r -= k.weight;
+  }
+  return syscall_kinds().front();
+}
+
+Syscall random_syscall(Ctx& c, uint32_t process) { return random_call(c, random_kind(c), process); }
+
+Mmap random_mmap(Ctx& c) {
+  Syscall sc;
+  sc.mutable_mmap();
+  return random_call(c, *syscall_kind(sc), 0).mmap();
 }
 
 // A task and one of its syscalls, chosen uniformly over all syscalls.
@@ -215,81 +188,25 @@ bool move_syscall_to_other_task(Ctx& c) {
   return true;
 }
 
-// Nudges one number or field of a syscall.
+// Draws one field of a syscall again (sets or clears an optional one, flips a flag).
 bool change_argument(Ctx& c) {
   const auto [t, i] = random_syscall_position(c);
   if (t < 0) return false;
   const uint32_t process = c.s.tasks(t).process();
   Syscall* sc = c.s.mutable_tasks(t)->mutable_syscalls(i);
-  const uint64_t which = c.below(3);
-  switch (sc->call_case()) {
-    case Syscall::kLoad:
-      which ? sc->mutable_load()->set_addr(random_addr(c, process)) : sc->mutable_load()->set_len(uint32_t(random_len(c)));
-      return true;
-    case Syscall::kStore:
-      if (which == 0) sc->mutable_store()->set_addr(random_addr(c, process));
-      if (which == 1) sc->mutable_store()->set_len(uint32_t(random_len(c)));
-      if (which == 2) sc->mutable_store()->set_value(uint32_t(random_value(c)));
-      return true;
-    case Syscall::kRead: {
-      Read* r = sc->mutable_read();
-      switch (c.below(4)) {
-        case 0: r->set_file(random_file(c)); break;
-        case 1: r->set_offset(random_offset(c, r->file())); break;
-        case 2: r->set_len(uint32_t(random_len(c))); break;
-        default:
-          if (r->has_buf()) r->clear_buf(); else r->set_buf(random_addr(c, process));
-      }
-      return true;
-    }
-    case Syscall::kWrite: {
-      Write* w = sc->mutable_write();
-      switch (c.below(5)) {
-        case 0: w->set_file(random_file(c)); break;
-        case 1: w->set_offset(random_offset(c, w->file())); break;
-        case 2: w->set_len(uint32_t(random_len(c))); break;
-        case 3: w->set_value(uint32_t(random_value(c))); break;
-        default:
-          if (w->has_buf()) w->clear_buf(); else w->set_buf(random_addr(c, process));
-      }
-      return true;
-    }
-    case Syscall::kFtruncate:
-      which ? sc->mutable_ftruncate()->set_size(random_offset(c, sc->ftruncate().file()))
-            : sc->mutable_ftruncate()->set_file(random_file(c));
-      return true;
-    case Syscall::kDirectWrite: {
-      DirectWrite* d = sc->mutable_direct_write();
-      switch (c.below(4)) {
-        case 0: d->set_file(random_file(c)); break;
-        case 1: d->set_offset(random_offset(c, d->file())); break;
-        case 2: d->set_len(uint32_t(random_len(c))); break;
-        default: d->set_value(uint32_t(random_value(c)));
-      }
-      return true;
-    }
-    case Syscall::kMadvise:
-      if (which == 0) sc->mutable_madvise()->set_addr(random_addr(c, process) & mm::PAGE_MASK);
-      if (which == 1) sc->mutable_madvise()->set_length(PAGE_SIZE * (1 + c.below(3)));
-      if (which == 2) sc->mutable_madvise()->set_advice(sc->madvise().advice() == Madvise::REMOVE ? Madvise::DONTNEED : Madvise::REMOVE);
-      return true;
-    case Syscall::kMunmap:
-      if (which == 0) sc->mutable_munmap()->set_addr(random_addr(c, process) & mm::PAGE_MASK);
-      else sc->mutable_munmap()->set_length(PAGE_SIZE * (1 + c.below(3)));
-      return true;
-    case Syscall::kFadvise: {
-      Fadvise* f = sc->mutable_fadvise();
-      if (which == 0) f->set_file(random_file(c));
-      if (which == 1) f->set_offset(random_offset(c, f->file()));
-      if (which == 2) f->set_len(c.chance(50) ? 0 : random_len(c));
-      return true;
-    }
-    case Syscall::kRevalidate: sc->mutable_revalidate()->set_file(random_file(c)); return true;
-    case Syscall::kFsync: sc->mutable_fsync()->set_file(random_file(c)); return true;
-    case Syscall::kMmap: *sc->mutable_mmap() = random_mmap(c); return true;
-    case Syscall::CALL_NOT_SET: *sc = random_syscall(c, process); return true;
+  const SyscallKind* kind = syscall_kind(*sc);
+  if (!kind) {
+    *sc = random_syscall(c, process);
+    return true;
   }
-  return false;
+  const SyscallField& f = kind->fields[c.below(kind->fields.size())];
+  if (f.has && f.has(*sc))
+    f.clear(*sc);
+  else if (f.role == FieldRole::Flag)
+    f.set(*sc, !f.get(*sc));
+  else
+    f.set(*sc, draw(c, *kind, f, process, *sc));
+  return true;
 }
 
 bool add_decision(Ctx& c) {

@@ -13,6 +13,7 @@
 #include "vmcore/kernel/syscalls.h"
 #include "vmcore/mm/mm.h"
 #include "vmcore/schedule/schedule_io.h"
+#include "vmcore/schedule/syscall_table.h"
 
 namespace faultline {
 
@@ -82,45 +83,6 @@ using namespace mm;
 
 constexpr size_t kArenaBytes = 1 << 20;
 constexpr size_t kStackBytes = 256 * 1024;
-
-Op to_op(const Syscall& c) {
-  Op op;
-  switch (c.call_case()) {
-    case Syscall::kMmap:
-      op = {.kind = OpKind::Mmap, .file = c.mmap().file(), .addr = c.mmap().addr(), .offset = c.mmap().offset(),
-            .len = c.mmap().length(), .shared = c.mmap().shared(), .writable = c.mmap().writable()};
-      break;
-    case Syscall::kMunmap: op = {.kind = OpKind::Munmap, .addr = c.munmap().addr(), .len = c.munmap().length()}; break;
-    case Syscall::kLoad: op = {.kind = OpKind::Load, .addr = c.load().addr(), .len = c.load().len()}; break;
-    case Syscall::kStore:
-      op = {.kind = OpKind::Store, .addr = c.store().addr(), .len = c.store().len(), .value = uint8_t(c.store().value())};
-      break;
-    case Syscall::kRead:
-      op = {.kind = OpKind::Read, .file = c.read().file(), .offset = c.read().offset(), .len = c.read().len(),
-            .has_buf = c.read().has_buf(), .buf = c.read().buf()};
-      break;
-    case Syscall::kWrite:
-      op = {.kind = OpKind::Write, .file = c.write().file(), .offset = c.write().offset(), .len = c.write().len(),
-            .value = uint8_t(c.write().value()), .has_buf = c.write().has_buf(), .buf = c.write().buf()};
-      break;
-    case Syscall::kFtruncate: op = {.kind = OpKind::Ftruncate, .file = c.ftruncate().file(), .offset = c.ftruncate().size()}; break;
-    case Syscall::kDirectWrite:
-      op = {.kind = OpKind::DirectWrite, .file = c.direct_write().file(), .offset = c.direct_write().offset(),
-            .len = c.direct_write().len(), .value = uint8_t(c.direct_write().value())};
-      break;
-    case Syscall::kRevalidate: op = {.kind = OpKind::Revalidate, .file = c.revalidate().file()}; break;
-    case Syscall::kMadvise:
-      op = {.kind = OpKind::Madvise, .addr = c.madvise().addr(), .len = c.madvise().length(),
-            .advice = c.madvise().advice() == Madvise::REMOVE ? MADV_REMOVE : MADV_DONTNEED};
-      break;
-    case Syscall::kFadvise:
-      op = {.kind = OpKind::Fadvise, .file = c.fadvise().file(), .offset = c.fadvise().offset(), .len = c.fadvise().len()};
-      break;
-    case Syscall::kFsync: op = {.kind = OpKind::Fsync, .file = c.fsync().file()}; break;
-    case Syscall::CALL_NOT_SET: break;
-  }
-  return op;
-}
 
 FaultKind fault_kind(Fault::Kind k) {
   switch (k) {
@@ -223,7 +185,7 @@ void setup_task(void* arg) {
     for (int j = 0; j < a.s->processes(i).mappings_size(); ++j) {
       Syscall c;
       *c.mutable_mmap() = a.s->processes(i).mappings(j);
-      do_syscall(to_op(c), &out);
+      do_syscall(syscall_kind(c)->to_op(c), &out);
       if (out.ret < 0) {
         a.error = fmt::format("processes[{}].mappings[{}]: mmap failed: {}", i, j, result_name(out.ret));
         break;
@@ -317,7 +279,7 @@ Outcome Runner::run(const Schedule& s, sim::Strategy& strategy, const RunOptions
   for (uint32_t t = 0; t < ntasks; ++t) {
     const Task& task = s.tasks(int(t));
     auto& task_ops = ops.emplace_back();
-    for (const Syscall& call : task.syscalls()) task_ops.push_back(to_op(call));
+    for (const Syscall& call : task.syscalls()) task_ops.push_back(syscall_kind(call)->to_op(call));
     auto* out = static_cast<OpOutput*>(arena.allocate(sizeof(OpOutput) * std::max<size_t>(task_ops.size(), 1),
                                                       alignof(OpOutput)));
     outputs.push_back(out);

@@ -9,6 +9,7 @@
 
 #include "vmcore/kernel/syscalls.h"
 #include "vmcore/run.h"
+#include "vmcore/schedule/syscall_table.h"
 #include "vmcore/mm/kernel_config.h"
 #include "vmcore/mm/types.h"
 
@@ -206,25 +207,6 @@ bool known(const M& m) {
   return reflection->GetUnknownFields(m).empty();
 }
 
-bool known_call(const Syscall& c) {
-  switch (c.call_case()) {
-    case Syscall::kMmap: return known(c.mmap());
-    case Syscall::kMunmap: return known(c.munmap());
-    case Syscall::kLoad: return known(c.load());
-    case Syscall::kStore: return known(c.store());
-    case Syscall::kRead: return known(c.read());
-    case Syscall::kWrite: return known(c.write());
-    case Syscall::kFtruncate: return known(c.ftruncate());
-    case Syscall::kDirectWrite: return known(c.direct_write());
-    case Syscall::kRevalidate: return known(c.revalidate());
-    case Syscall::kMadvise: return known(c.madvise());
-    case Syscall::kFadvise: return known(c.fadvise());
-    case Syscall::kFsync: return known(c.fsync());
-    case Syscall::CALL_NOT_SET: return true;
-  }
-  return true;
-}
-
 bool all_known(const Schedule& s) {
   if (!known(s) || !known(s.kernel()) || !known(s.limits()) || !known(s.recording())) return false;
   for (const Switch& w : s.kernel().switches())
@@ -239,7 +221,7 @@ bool all_known(const Schedule& s) {
   for (const Task& t : s.tasks()) {
     if (!known(t)) return false;
     for (const Syscall& c : t.syscalls())
-      if (!known(c) || !known_call(c)) return false;
+      if (!known(c) || (c.call_case() != Syscall::CALL_NOT_SET && !syscall_kind(c)->known(c))) return false;
   }
   for (const Decision& d : s.decisions())
     if (!known(d) || !known(d.at())) return false;
@@ -322,11 +304,6 @@ struct Validator {
     return true;
   }
 
-  bool mmap(const Where& w, const Mmap& m) {
-    return file_index(w, m.file()) && number(w, "addr", m.addr()) && number(w, "length", m.length()) &&
-           number(w, "offset", m.offset());
-  }
-
   bool processes() {
     if (uint32_t(s.processes_size()) > mm::kMaxProcesses)
       return fail("processes: {} processes, at most {}", s.processes_size(), mm::kMaxProcesses);
@@ -337,7 +314,11 @@ struct Validator {
       for (int j = 0; j < p.mappings_size(); ++j) {
         const Where at{"processes", i, "mappings", j};
         const Mmap& m = p.mappings(j);
-        if (!mmap(at, m) || !page_aligned(at, "addr", m.addr()) || !page_aligned(at, "offset", m.offset())) return false;
+        Syscall call;
+        *call.mutable_mmap() = m;
+        if (!fields(at, *syscall_kind(call), call) || !page_aligned(at, "addr", m.addr()) ||
+            !page_aligned(at, "offset", m.offset()))
+          return false;
         if (m.length() == 0) return fail("{}: an empty mapping", at.str("length"));
         if (m.addr() + m.length() > mm::TASK_SIZE)
           return fail("{}: [{:#x}, {:#x}) is beyond the address space ({:#x})", at.str(""), m.addr(),
@@ -348,49 +329,34 @@ struct Validator {
   }
 
   bool syscall(Where w, const Syscall& c) {
-    switch (c.call_case()) {
-      case Syscall::kMmap: w.call = "mmap"; return mmap(w, c.mmap());
-      case Syscall::kMunmap:
-        w.call = "munmap";
-        return number(w, "addr", c.munmap().addr()) && number(w, "length", c.munmap().length());
-      case Syscall::kLoad:
-        w.call = "load";
-        return number(w, "addr", c.load().addr()) && number(w, "len", c.load().len(), mm::kMaxOpBytes);
-      case Syscall::kStore:
-        w.call = "store";
-        return number(w, "addr", c.store().addr()) && number(w, "len", c.store().len(), mm::kMaxOpBytes) &&
-               number(w, "value", c.store().value(), 255);
-      case Syscall::kRead:
-        w.call = "read";
-        return file_index(w, c.read().file()) && number(w, "offset", c.read().offset()) &&
-               number(w, "len", c.read().len(), mm::kMaxOpBytes) && number(w, "buf", c.read().buf());
-      case Syscall::kWrite:
-        w.call = "write";
-        return file_index(w, c.write().file()) && number(w, "offset", c.write().offset()) &&
-               number(w, "len", c.write().len(), mm::kMaxOpBytes) && number(w, "value", c.write().value(), 255) &&
-               number(w, "buf", c.write().buf());
-      case Syscall::kFtruncate:
-        w.call = "ftruncate";
-        return file_index(w, c.ftruncate().file()) && number(w, "size", c.ftruncate().size());
-      case Syscall::kDirectWrite:
-        w.call = "direct_write";
-        return file_index(w, c.direct_write().file()) && number(w, "offset", c.direct_write().offset()) &&
-               number(w, "len", c.direct_write().len(), mm::kMaxOpBytes) &&
-               number(w, "value", c.direct_write().value(), 255);
-      case Syscall::kRevalidate: w.call = "revalidate"; return file_index(w, c.revalidate().file());
-      case Syscall::kMadvise:
-        w.call = "madvise";
-        if (!Madvise::Advice_IsValid(c.madvise().advice()))
-          return fail("{}: unknown advice {}", w.str("advice"), int(c.madvise().advice()));
-        return number(w, "addr", c.madvise().addr()) && number(w, "length", c.madvise().length());
-      case Syscall::kFadvise:
-        w.call = "fadvise";
-        return file_index(w, c.fadvise().file()) && number(w, "offset", c.fadvise().offset()) &&
-               number(w, "len", c.fadvise().len());
-      case Syscall::kFsync: w.call = "fsync"; return file_index(w, c.fsync().file());
-      case Syscall::CALL_NOT_SET: return fail("{}: no system call set", w.str(""));
+    const SyscallKind* kind = syscall_kind(c);
+    if (!kind) return fail("{}: no system call set", w.str(""));
+    w.call = kind->name;
+    return fields(w, *kind, c);
+  }
+
+  bool fields(const Where& w, const SyscallKind& kind, const Syscall& c) {
+    for (const SyscallField& f : kind.fields) {
+      const uint64_t v = f.get(c);
+      switch (f.role) {
+        case FieldRole::File:
+          if (!file_index(w, uint32_t(v))) return false;
+          break;
+        case FieldRole::Len:
+          if (!number(w, f.name, v, mm::kMaxOpBytes)) return false;
+          break;
+        case FieldRole::Value:
+          if (!number(w, f.name, v, 255)) return false;
+          break;
+        case FieldRole::Enum:
+          if (!f.valid(v)) return fail("{}: unknown {} {}", w.str(f.name), f.name, int64_t(v));
+          break;
+        case FieldRole::Flag: break;
+        default:
+          if (!number(w, f.name, v)) return false;
+      }
     }
-    return fail("{}: unknown system call", w.str(""));
+    return true;
   }
 
   bool tasks() {
