@@ -725,10 +725,8 @@ long generic_perform_write(inode* file, loff_t pos, unsigned long count, user_bu
   return written ? long(written) : status;
 }
 
+// 2.6.20's buffered write: the copy from user may fault under the page lock.
 long generic_file_buffered_write(inode* file, loff_t pos, unsigned long count, user_buffer buf) {
-  // 2.6.24: every filesystem with write_begin takes generic_perform_write.
-  if (cfg().buffered_write_atomic_copy || file->i_mapping->a_ops->write_begin)
-    return generic_perform_write(file, pos, count, buf);
   KFUNC("generic_file_buffered_write");
   address_space* mapping = file->i_mapping;
   const address_space_operations* a_ops = mapping->a_ops;
@@ -818,7 +816,11 @@ long generic_file_aio_write(inode* file, loff_t pos, unsigned long count, user_b
       if (end > file->i_size) i_size_write(file, end, "generic_file_direct_write:i_size_write");
     }
   } else {
-    written = generic_file_buffered_write(file, pos, count, buf);
+    // 2.6.24 replaced the buffered write with generic_perform_write (and
+    // every filesystem with write_begin takes it).
+    written = cfg().buffered_write_atomic_copy || file->i_mapping->a_ops->write_begin
+                  ? generic_perform_write(file, pos, count, buf)
+                  : generic_file_buffered_write(file, pos, count, buf);
   }
   mutex_unlock(&file->i_mutex, "generic_file_aio_write:i_mutex_unlock");
   return written;
