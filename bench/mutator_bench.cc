@@ -140,4 +140,3 @@ BENCHMARK(BM_FuzzIteration);
 
 }  // namespace
 }  // namespace faultline
-

@@ -51,7 +51,10 @@ Config read_config() {
   if (const char* cov = std::getenv("FAULTLINE_INTERLEAVING_COVERAGE")) {
     const auto kinds = parse_feature_kinds(cov);
     if (!kinds) {
-      fmt::print(stderr, "faultline: FAULTLINE_INTERLEAVING_COVERAGE: \"{}\" is not 0, 1 or a list of conflict, handoff, switch, label\n", cov);
+      fmt::print(stderr,
+                 "faultline: FAULTLINE_INTERLEAVING_COVERAGE: \"{}\" is not 0, 1 or a list of conflict, handoff, "
+                 "switch, label\n",
+                 cov);
       std::exit(2);
     }
     c.interleaving = *kinds;

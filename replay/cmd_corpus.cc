@@ -136,9 +136,9 @@ int merge(const MergeArgs& args) {
     }
     ++kept;
   }
-  fmt::print("merge: {} inputs read, {} added to {} ({} files there before); {} features, {} new; {} unreadable, {} invalid\n",
-             candidates.size(), kept, args.out, existing.size(), features.size(), features.size() - had, unreadable,
-             invalid);
+  fmt::print(
+      "merge: {} inputs read, {} added to {} ({} files there before); {} features, {} new; {} unreadable, {} invalid\n",
+      candidates.size(), kept, args.out, existing.size(), features.size(), features.size() - had, unreadable, invalid);
   return kExitOk;
 }
 
@@ -237,7 +237,8 @@ int check(const CheckArgs& args) {
       continue;
     }
     const Recording& rec = l.schedule->recording();
-    if (!kernel && !rec.outcome().empty() && (rec.outcome() != outcome_name(out.kind) || rec.signature() != out.signature)) {
+    if (!kernel && !rec.outcome().empty() &&
+        (rec.outcome() != outcome_name(out.kind) || rec.signature() != out.signature)) {
       fmt::print("DEPARTS {}: recorded {} {}, now {} {}\n", f.string(), rec.outcome(), rec.signature(),
                  outcome_name(out.kind), out.signature);
       ++departed;
@@ -286,8 +287,10 @@ int stats(const StatsArgs& args) {
       }
     sim::ReplayStrategy strategy = replay_strategy(s);
     const Outcome out = runner.run(s, strategy, RunOptions{.kernel = kernel, .keep_results = false});
-    ++outcomes[out.signature.empty() ? outcome_name(out.kind) : fmt::format("{} {}", outcome_name(out.kind), out.signature)];
-    if (out.kind != OutcomeKind::InvalidSchedule) coverage.collect(runner.events(), [&](uint32_t x) { features.insert(x); });
+    ++outcomes[out.signature.empty() ? outcome_name(out.kind)
+                                     : fmt::format("{} {}", outcome_name(out.kind), out.signature)];
+    if (out.kind != OutcomeKind::InvalidSchedule)
+      coverage.collect(runner.events(), [&](uint32_t x) { features.insert(x); });
   }
   fmt::print("files: {} ({} unreadable), {} bytes of schedules\n", files, unreadable, bytes);
   if (files)

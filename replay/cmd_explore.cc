@@ -77,7 +77,8 @@ int explore(const ExploreArgs& args) {
     sim::DefaultStrategy probe;
     const Outcome first = runner.run(scenario, probe, options);
     if (first.kind == OutcomeKind::InvalidSchedule) {
-      error_line(fmt::format("{}: invalid schedule: {}", args.scenario, first.report.substr(0, first.report.find('\n'))));
+      error_line(
+          fmt::format("{}: invalid schedule: {}", args.scenario, first.report.substr(0, first.report.find('\n'))));
       return kExitBadInput;
     }
   }
@@ -119,7 +120,8 @@ int explore(const ExploreArgs& args) {
       if (dfs->preemptions() == dfs->level()) ++schedules_per_level[dfs->level()];
     }
     if (is_failure(out.kind)) {
-      auto [it, fresh] = found.try_emplace(out.signature, Found{out.signature, out.kind, runs, count_preemptions(out), ""});
+      auto [it, fresh] =
+          found.try_emplace(out.signature, Found{out.signature, out.kind, runs, count_preemptions(out), ""});
       ++it->second.count;
       if (fresh && !args.out.empty()) {
         const Schedule recorded = recorded_schedule(scenario, out, *cfg, recorder);
@@ -150,8 +152,8 @@ int explore(const ExploreArgs& args) {
   }
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   if (!args.quiet && tty) fmt::print(stderr, "\n");
-  fmt::print("{} on {}: {} runs in {:.2f} s ({:.0f} schedules/s), {} distinct failures\n", args.strategy, mm::describe_config(*cfg),
-             runs, elapsed, double(runs) / std::max(elapsed, 1e-9), found.size());
+  fmt::print("{} on {}: {} runs in {:.2f} s ({:.0f} schedules/s), {} distinct failures\n", args.strategy,
+             mm::describe_config(*cfg), runs, elapsed, double(runs) / std::max(elapsed, 1e-9), found.size());
   for (const auto& [sig, f] : found)
     fmt::print("  {} {}: first at run {} ({} preemptions), {} runs{}\n", outcome_name(f.kind), sig, f.first_run,
                f.preemptions, f.count, f.path.empty() ? "" : " -> " + f.path);
@@ -178,7 +180,8 @@ void add_explore(CLI::App& app, int& exit_code) {
   cmd->add_option("--seconds", args->seconds, "Stop after S seconds")->check(CLI::Range(0.0, 1e7));
   cmd->add_option("--seed", args->seed, "Seed of the random and pct strategies");
   cmd->add_option("--depth", args->depth, "PCT bug depth d (d-1 priority change points)")->check(CLI::Range(1u, 32u));
-  cmd->add_option("--preemption-bound", args->preemption_bound, "DFS: at most K preemptions")->check(CLI::Range(0u, 16u));
+  cmd->add_option("--preemption-bound", args->preemption_bound, "DFS: at most K preemptions")
+      ->check(CLI::Range(0u, 16u));
   cmd->add_flag("--no-reduce", args->no_reduce, "DFS: also branch at points that touch no shared object");
   cmd->add_option("--kernel", args->kernel, "Kernel preset (default: the scenario's)");
   cmd->add_option("-o,--out", args->out, "Write one schedule per distinct failure into this directory");

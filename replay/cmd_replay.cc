@@ -41,7 +41,8 @@ int replay_file(const std::string& path, const ReplayArgs& args, const std::opti
   int code = out.kind == OutcomeKind::Ok ? kExitOk : kExitFailure;
   fmt::print("{}: {}{} on {} ({} steps, trace {:016x})\n", path, outcome_name(out.kind),
              out.signature.empty() ? "" : " " + out.signature, out.kernel, out.steps, out.trace_hash);
-  if (args.trace) fmt::print("{}", render_timeline(out, TimelineOptions{.column_width = args.width, .verbose = args.verbose}));
+  if (args.trace)
+    fmt::print("{}", render_timeline(out, TimelineOptions{.column_width = args.width, .verbose = args.verbose}));
   if (!out.report.empty()) fmt::print("{}", out.report);
   if (out.ignored_decisions == 0 && strategy.ignored())
     fmt::print("note: {} decisions named a task that could not run then; they were ignored\n", strategy.ignored());

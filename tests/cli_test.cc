@@ -54,7 +54,8 @@ TEST_F(Cli, PctFindsTheRaceAndMinimizeBringsItToTwoTasksAndTwoPreemptions) {
     ASSERT_EQ(m.exit_code, 0) << m.output;
     std::smatch after;
     const std::string text = m.output;
-    ASSERT_TRUE(std::regex_search(text, after, std::regex(R"(after:  (\d+) tasks, \d+ syscalls, \d+ decisions, (\d+) preemptions)")))
+    ASSERT_TRUE(std::regex_search(text, after,
+                                  std::regex(R"(after:  (\d+) tasks, \d+ syscalls, \d+ decisions, (\d+) preemptions)")))
         << m.output;
     EXPECT_LE(std::stoi(after[1]), 2) << m.output;
     EXPECT_LE(std::stoi(after[2]), 2) << m.output;
@@ -70,7 +71,8 @@ TEST_F(Cli, DfsFindsTheRaceOn2620AndExhaustsTheBoundCleanOn2626) {
   const Result old = faultline_cmd("explore " + scenario + " --strategy dfs --preemption-bound 2 -q --kernel v2.6.20");
   EXPECT_EQ(old.exit_code, 1) << old.output;
   EXPECT_NE(old.output.find("dangling-mapping"), std::string::npos) << old.output;
-  const Result fixed = faultline_cmd("explore " + scenario + " --strategy dfs --preemption-bound 2 -q --kernel v2.6.26");
+  const Result fixed =
+      faultline_cmd("explore " + scenario + " --strategy dfs --preemption-bound 2 -q --kernel v2.6.26");
   EXPECT_EQ(fixed.exit_code, 0) << fixed.output;
   EXPECT_NE(fixed.output.find("0 distinct failures"), std::string::npos) << fixed.output;
   EXPECT_NE(fixed.output.find("bound 2 exhausted"), std::string::npos) << fixed.output;
@@ -105,7 +107,8 @@ TEST_F(Cli, KernelsListsPresetsAndSwitches) {
 }
 
 TEST_F(Cli, BadFilesGiveExit2AndOneLineNamingTheProblem) {
-  const std::string bin = to_binary(testing::schedule_from_file(source("corpus/regressions/fault_vs_invalidate.txtpb")));
+  const std::string bin =
+      to_binary(testing::schedule_from_file(source("corpus/regressions/fault_vs_invalidate.txtpb")));
   write("empty.pb", "");
   write("corrupt.pb", std::string("\xff\xff\xff\xff\x0f garbage \x01\x02", 16));
   write("truncated.pb", bin.substr(0, 5));

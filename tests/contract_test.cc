@@ -38,7 +38,8 @@ void expect_results(const std::string& text, const std::vector<Expect>& expect, 
   ASSERT_EQ(got.size(), expect.size()) << out.report;
   for (size_t i = 0; i < expect.size(); ++i) {
     EXPECT_EQ(got[i].ret, expect[i].ret) << "syscall " << i << ": " << mm::result_name(got[i].ret);
-    if (expect[i].data) EXPECT_EQ(std::string(got[i].data.begin(), got[i].data.end()), *expect[i].data) << "syscall " << i;
+    if (expect[i].data)
+      EXPECT_EQ(std::string(got[i].data.begin(), got[i].data.end()), *expect[i].data) << "syscall " << i;
   }
 }
 
@@ -66,17 +67,15 @@ TEST_P(Contract, AccessBeyondEofIsSigbusOutsideAnyVmaOrToReadOnlyIsSigsegv) {
         syscalls { load { addr: 1024 len: 1 } }
         syscalls { store { addr: 256 len: 1 value: 90 } }
       })";
-    expect_results(text,
-                   {{0, "AAAA"}, {0, std::string("\0\0\0\0", 4)}, {kSigbus}, {kSigsegv}, {kSigsegv}},
-                   preset());
+    expect_results(text, {{0, "AAAA"}, {0, std::string("\0\0\0\0", 4)}, {kSigbus}, {kSigsegv}, {kSigsegv}}, preset());
   }
 }
 
 TEST_P(Contract, TheTailOfTheLastPageReadsZeroAndCutDataNeverComesBack) {
   for (const char* kind : {"REGULAR", "SHMEM"}) {
     SCOPED_TRACE(kind);
-    const std::string text = std::string("files { kind: ") + kind +
-                             " size: 32 contents: \"AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBB\" }\n" + R"(
+    const std::string text =
+        std::string("files { kind: ") + kind + " size: 32 contents: \"AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBB\" }\n" + R"(
       processes { mappings { file: 0 addr: 256 length: 32 shared: true writable: true } }
       tasks { process: 0
         syscalls { load { addr: 272 len: 16 } }
@@ -126,8 +125,8 @@ TEST_P(Contract, PrivateMappingsCopyOnFirstStoreAndLoseCopiesBeyondEof) {
   // with even_cows=1 before and after truncate_inode_pages for this reason.
   for (const char* kind : {"REGULAR", "SHMEM"}) {
     SCOPED_TRACE(kind);
-    const std::string text = std::string("files { kind: ") + kind +
-                             " size: 32 contents: \"AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBB\" }\n" + R"(
+    const std::string text =
+        std::string("files { kind: ") + kind + " size: 32 contents: \"AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBB\" }\n" + R"(
       processes { mappings { file: 0 addr: 256 length: 32 shared: false writable: true } }
       tasks { process: 0
         syscalls { load { addr: 272 len: 2 } }
@@ -170,9 +169,7 @@ TEST_P(Contract, HolePunchReadsBackZerosAndKeepsTheSize) {
       syscalls { load { addr: 272 len: 4 } }
       syscalls { read { file: 0 offset: 0 len: 48 } }
     })";
-  expect_results(text,
-                 {{0, "BBBB"}, {0}, {0, zeros(4)},
-                  {48, std::string(16, 'A') + zeros(16) + std::string(16, 'C')}},
+  expect_results(text, {{0, "BBBB"}, {0}, {0, zeros(4)}, {48, std::string(16, 'A') + zeros(16) + std::string(16, 'C')}},
                  preset());
 }
 
@@ -235,13 +232,12 @@ TEST_P(Contract, FadviseDropsOnlyCleanUnmappedPages) {
   expect_results(text, {{2}, {0, "BB"}, {0}, {20, "WWAAAAAAAAAAAAAABBBB"}}, preset());
 }
 
-INSTANTIATE_TEST_SUITE_P(Presets, Contract, ::testing::ValuesIn(kPresets),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           for (char& c : name)
-                             if (c == '.') c = '_';
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Presets, Contract, ::testing::ValuesIn(kPresets), [](const auto& info) {
+  std::string name = info.param;
+  for (char& c : name)
+    if (c == '.') c = '_';
+  return name;
+});
 
 }  // namespace
 }  // namespace faultline

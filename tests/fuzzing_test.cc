@@ -22,9 +22,9 @@ class Fuzzing : public testing::TempDirTest {
   // The race of model.md section 3 as a binary libFuzzer input.
   std::string race_binary() {
     const std::string out = path("race.pb");
-    EXPECT_EQ(faultline_cmd("corpus convert " + source("corpus/regressions/fault_vs_invalidate.txtpb") + " " + out)
-                  .exit_code,
-              0);
+    EXPECT_EQ(
+        faultline_cmd("corpus convert " + source("corpus/regressions/fault_vs_invalidate.txtpb") + " " + out).exit_code,
+        0);
     return out;
   }
 };
@@ -88,8 +88,9 @@ TEST_F(Fuzzing, InputsThatDoNotParseAreRejectedNotCrashes) {
 }
 
 TEST_F(Fuzzing, MinimizeCrashStaysOnTheSameBug) {
-  const auto r = run_command(bin("fuzz_schedule") + " -minimize_crash=1 -runs=300 -exact_artifact_path=" +
-                             path("minimized") + " " + race_binary());
+  const auto r =
+      run_command(bin("fuzz_schedule") + " -minimize_crash=1 -runs=300 -exact_artifact_path=" + path("minimized") +
+                  " " + race_binary());
   ASSERT_TRUE(fs::exists(path("minimized"))) << r.output;
   const auto again = faultline_cmd("replay " + path("minimized"));
   EXPECT_NE(again.output.find("dangling-mapping"), std::string::npos) << again.output;
@@ -131,7 +132,8 @@ TEST_F(Fuzzing, CorpusConvertCheckStatsAndMergeWithoutTouchingInputs) {
   // comments changed) adds nothing.
   fs::create_directories(path("again"));
   for (const auto& e : fs::directory_iterator(source("corpus/seeds")))
-    std::ofstream(path("again/" + e.path().filename().string())) << "# another comment\n" << testing::read_file(e.path());
+    std::ofstream(path("again/" + e.path().filename().string())) << "# another comment\n"
+                                                                 << testing::read_file(e.path());
   const auto again = faultline_cmd("corpus merge " + path("merged") + " " + path("again"));
   EXPECT_NE(again.output.find(" 0 added to"), std::string::npos) << again.output;
   size_t kept2 = 0;
@@ -162,8 +164,12 @@ TEST_F(Fuzzing, CorpusConvertKeepsEqualNamesApartAndNeverWritesIntoItsInput) {
 // The AFL++ custom mutator library, loaded as afl-fuzz loads it (in a
 // process of its own: this one already registered the schedule's descriptors).
 TEST_F(Fuzzing, AflCustomMutatorLibraryProducesValidSchedules) {
-  ASSERT_EQ(faultline_cmd("corpus convert " + source("corpus/seeds/fault_vs_odirect.txtpb") + " " + path("a.pb")).exit_code, 0);
-  ASSERT_EQ(faultline_cmd("corpus convert " + source("corpus/seeds/fault_vs_truncate.txtpb") + " " + path("b.pb")).exit_code, 0);
+  ASSERT_EQ(
+      faultline_cmd("corpus convert " + source("corpus/seeds/fault_vs_odirect.txtpb") + " " + path("a.pb")).exit_code,
+      0);
+  ASSERT_EQ(
+      faultline_cmd("corpus convert " + source("corpus/seeds/fault_vs_truncate.txtpb") + " " + path("b.pb")).exit_code,
+      0);
   fs::create_directories(path("mutants"));
   const auto r = run_command(bin("afl_mutator_host") + " " + FAULTLINE_LIB_DIR + "/libfaultline_afl_mutator.so " +
                              path("a.pb") + " " + path("b.pb") + " 200 " + path("mutants"));
@@ -189,8 +195,9 @@ TEST_F(Fuzzing, AflInterleavingFeaturesHaveSlotsOfTheirOwn) {
   const std::string race = race_binary();
   auto slots = [&](const char* coverage) {  // slot numbers, in order
     const std::string map = path(std::string("map") + coverage);
-    run_command("FAULTLINE_INTERLEAVING_COVERAGE=" + std::string(coverage) + " FAULTLINE_IGNORE=dangling-mapping AFL_MAP_SIZE=" +
-                std::to_string(map_size) + " afl-showmap -q -o " + map + " -- " + bin("fuzz_schedule_afl") + " < " + race);
+    run_command("FAULTLINE_INTERLEAVING_COVERAGE=" + std::string(coverage) +
+                " FAULTLINE_IGNORE=dangling-mapping AFL_MAP_SIZE=" + std::to_string(map_size) + " afl-showmap -q -o " +
+                map + " -- " + bin("fuzz_schedule_afl") + " < " + race);
     std::set<long> out;
     std::ifstream in(map);
     for (std::string line; std::getline(in, line);) out.insert(std::stol(line.substr(0, line.find(':'))));
@@ -219,9 +226,12 @@ TEST_F(Fuzzing, AflTargetReportsTheRaceAndRunsUnderAflFuzz) {
   ASSERT_EQ(faultline_cmd("corpus convert " + source("corpus/seeds") + " " + path("in")).exit_code, 0);
   const auto afl = run_command(
       "AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_BENCH_UNTIL_CRASH=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 "
-      "AFL_CUSTOM_MUTATOR_LIBRARY=" + std::string(FAULTLINE_LIB_DIR) + "/libfaultline_afl_mutator.so "
+      "AFL_CUSTOM_MUTATOR_LIBRARY=" +
+      std::string(FAULTLINE_LIB_DIR) +
+      "/libfaultline_afl_mutator.so "
       "AFL_CUSTOM_MUTATOR_ONLY=1 AFL_DISABLE_TRIM=1 FAULTLINE_KERNEL=v2.6.20 FAULTLINE_ONLY=dangling-mapping "
-      "timeout 200 afl-fuzz -s 1 -V 120 -i " + path("in") + " -o " + path("out") + " -- " + bin("fuzz_schedule_afl"));
+      "timeout 200 afl-fuzz -s 1 -V 120 -i " +
+      path("in") + " -o " + path("out") + " -- " + bin("fuzz_schedule_afl"));
   size_t crashes = 0;
   for (const auto& e : fs::directory_iterator(path("out/default/crashes")))
     if (e.path().filename().string().rfind("id:", 0) == 0) ++crashes;

@@ -275,7 +275,8 @@ TEST(InterleavingCoverage, OnlyTheSelectedKindsAreYielded) {
   EXPECT_GT(switches, 0u);
   EXPECT_EQ(count(0), 0u);
   EXPECT_EQ(count(kInterleavingFeatures), conflict + handoff + switches);
-  EXPECT_EQ(parse_feature_kinds("conflict,switch"), feature_bit(FeatureKind::Conflict) | feature_bit(FeatureKind::Switch));
+  EXPECT_EQ(parse_feature_kinds("conflict,switch"),
+            feature_bit(FeatureKind::Conflict) | feature_bit(FeatureKind::Switch));
   EXPECT_EQ(parse_feature_kinds("1"), kInterleavingFeatures);
   EXPECT_EQ(parse_feature_kinds("0"), FeatureKinds{0});
   EXPECT_FALSE(parse_feature_kinds("conflict,bogus"));

@@ -70,13 +70,12 @@ TEST_P(Regression, ReplaysToTheExpectedOutcomeOnEachPreset) {
     ADD_FAILURE() << "task " << task << " never reaches \"" << label << "\" on any preset this file expects";
 }
 
-INSTANTIATE_TEST_SUITE_P(Corpus, Regression, ::testing::ValuesIn(regression_files()),
-                         [](const auto& info) {
-                           std::string name = info.param.stem().string();
-                           for (char& c : name)
-                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Corpus, Regression, ::testing::ValuesIn(regression_files()), [](const auto& info) {
+  std::string name = info.param.stem().string();
+  for (char& c : name)
+    if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+  return name;
+});
 
 }  // namespace
 }  // namespace faultline

@@ -82,9 +82,14 @@ TEST(ScheduleIo, FieldsThisBuildDoesNotKnowAreRejected) {
   ASSERT_TRUE(error);
   EXPECT_EQ(*error, "schedule: unknown field 111 (written by a newer faultline, or not a schedule)");
   Schedule nested = race();
-  nested.mutable_tasks(1)->mutable_syscalls(0)->mutable_load()->GetReflection()
-      ->MutableUnknownFields(nested.mutable_tasks(1)->mutable_syscalls(0)->mutable_load())->AddVarint(9, 1);
-  EXPECT_EQ(validate_schedule(nested).value_or(""), "tasks[1].syscalls[0].load: unknown field 9 (written by a newer faultline, or not a schedule)");
+  nested.mutable_tasks(1)
+      ->mutable_syscalls(0)
+      ->mutable_load()
+      ->GetReflection()
+      ->MutableUnknownFields(nested.mutable_tasks(1)->mutable_syscalls(0)->mutable_load())
+      ->AddVarint(9, 1);
+  EXPECT_EQ(validate_schedule(nested).value_or(""),
+            "tasks[1].syscalls[0].load: unknown field 9 (written by a newer faultline, or not a schedule)");
 }
 
 TEST(ScheduleIo, InvalidUtf8IsRejectedNamingTheFieldWithoutProtobufLogging) {
@@ -131,27 +136,26 @@ TEST_P(InvalidSchedule, RunReturnsInvalidScheduleNamingTheField) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, InvalidSchedule,
-    ::testing::Values(
-        BadCase{"kernel { preset: \"v9.9\" }", "kernel.preset"},
-        BadCase{"kernel { switches { name: \"nope\" } }", "kernel.switches[0].name"},
-        BadCase{"tasks { process: 0 }", "tasks[0].process"},
-        BadCase{"processes {} tasks { process: 0 syscalls { read { file: 3 len: 1 } } }",
-                "tasks[0].syscalls[0].read.file"},
-        BadCase{"processes {} tasks { process: 0 syscalls {} }", "tasks[0].syscalls[0]"},
-        BadCase{"files { size: 100000 }", "files[0].size"},
-        BadCase{"files { size: 16 cached_pages: 3 }", "files[0].cached_pages[0]"},
-        BadCase{"files { size: 16 } processes { mappings { file: 0 addr: 3 length: 16 } }",
-                "processes[0].mappings[0].addr"},
-        BadCase{"files { size: 16 } processes { mappings { file: 0 addr: 4096 length: 16 } }",
-                "processes[0].mappings[0]"},
-        BadCase{"processes {} tasks { process: 0 } decisions { step: 1 task: 7 }", "decisions[0].task"},
-        BadCase{"limits { max_steps: 2000000 }", "limits.max_steps"},
-        BadCase{"format_version: 3", "format_version"},
-        BadCase{"processes {} "
-                "tasks { process: 0 } tasks { process: 0 } tasks { process: 0 } tasks { process: 0 } "
-                "tasks { process: 0 } tasks { process: 0 } tasks { process: 0 } tasks { process: 0 } "
-                "tasks { process: 0 }",
-                "tasks: 9 tasks"}));
+    ::testing::Values(BadCase{"kernel { preset: \"v9.9\" }", "kernel.preset"},
+                      BadCase{"kernel { switches { name: \"nope\" } }", "kernel.switches[0].name"},
+                      BadCase{"tasks { process: 0 }", "tasks[0].process"},
+                      BadCase{"processes {} tasks { process: 0 syscalls { read { file: 3 len: 1 } } }",
+                              "tasks[0].syscalls[0].read.file"},
+                      BadCase{"processes {} tasks { process: 0 syscalls {} }", "tasks[0].syscalls[0]"},
+                      BadCase{"files { size: 100000 }", "files[0].size"},
+                      BadCase{"files { size: 16 cached_pages: 3 }", "files[0].cached_pages[0]"},
+                      BadCase{"files { size: 16 } processes { mappings { file: 0 addr: 3 length: 16 } }",
+                              "processes[0].mappings[0].addr"},
+                      BadCase{"files { size: 16 } processes { mappings { file: 0 addr: 4096 length: 16 } }",
+                              "processes[0].mappings[0]"},
+                      BadCase{"processes {} tasks { process: 0 } decisions { step: 1 task: 7 }", "decisions[0].task"},
+                      BadCase{"limits { max_steps: 2000000 }", "limits.max_steps"},
+                      BadCase{"format_version: 3", "format_version"},
+                      BadCase{"processes {} "
+                              "tasks { process: 0 } tasks { process: 0 } tasks { process: 0 } tasks { process: 0 } "
+                              "tasks { process: 0 } tasks { process: 0 } tasks { process: 0 } tasks { process: 0 } "
+                              "tasks { process: 0 }",
+                              "tasks: 9 tasks"}));
 
 }  // namespace
 }  // namespace faultline

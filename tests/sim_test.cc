@@ -42,7 +42,8 @@ class Tasks {
   const Stop& run(Strategy& strategy, RunLimits limits = {}) {
     sim_.reset(strategy, limits);
     for (size_t i = 0; i < bodies_.size(); ++i)
-      sim_.spawn("t", [](void* f) { (*static_cast<std::function<void()>*>(f))(); }, bodies_[i].get());
+      sim_.spawn(
+          "t", [](void* f) { (*static_cast<std::function<void()>*>(f))(); }, bodies_[i].get());
     return sim_.run();
   }
   Sim& sim() { return sim_; }
@@ -134,7 +135,7 @@ TEST(RwSemaphore, ReaderQueuesBehindAWaitingWriter) {
     sem.up_write("test:up_write");
   });
   tasks.add([&] {
-    work();  // let the writer queue first
+    work();                           // let the writer queue first
     sem.down_read("test:down_read");  // must not share with r0 past the writer
     order.push_back("r2");
     sem.up_read("test:up_read");

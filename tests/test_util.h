@@ -71,18 +71,15 @@ inline CommandResult faultline_cmd(const std::string& args) { return run_command
 class TempDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("faultline_test_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = std::filesystem::temp_directory_path() / ("faultline_test_" + std::to_string(getpid()) + "_" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   std::string source(const std::string& rel) const { return (source_dir() / rel).string(); }
-  void write(const std::string& name, const std::string& data) {
-    std::ofstream(dir_ / name, std::ios::binary) << data;
-  }
+  void write(const std::string& name, const std::string& data) { std::ofstream(dir_ / name, std::ios::binary) << data; }
   std::filesystem::path dir_;
 };
 

@@ -80,8 +80,8 @@ tasks { syscalls { write { file: 0 offset: 16 len: 1 value: 87 } } }
   // So a fault that passed its i_size check before a truncate may map the
   // page an extending write brings in before the write's byte is there on
   // 2.6.23, and only after i_size has grown on 2.6.24: it reads the byte.
-  const Schedule race =
-      testing::schedule_from_file(testing::source_dir() / "corpus/regressions/fault_maps_page_of_extending_write.txtpb");
+  const Schedule race = testing::schedule_from_file(testing::source_dir() /
+                                                    "corpus/regressions/fault_maps_page_of_extending_write.txtpb");
   const Outcome v23 = testing::replay_on(race, "v2.6.23");
   ASSERT_EQ(v23.kind, OutcomeKind::Ok) << v23.report;
   EXPECT_EQ(v23.results[0][0].data, std::vector<uint8_t>{0});

@@ -24,11 +24,16 @@ std::optional<FeatureKinds> parse_feature_kinds(std::string_view list) {
   while (!list.empty()) {
     const size_t comma = list.find(',');
     const std::string_view name = list.substr(0, comma);
-    if (name == "conflict") kinds |= feature_bit(FeatureKind::Conflict);
-    else if (name == "handoff") kinds |= feature_bit(FeatureKind::Handoff);
-    else if (name == "switch") kinds |= feature_bit(FeatureKind::Switch);
-    else if (name == "label") kinds |= feature_bit(FeatureKind::Label);
-    else return std::nullopt;
+    if (name == "conflict")
+      kinds |= feature_bit(FeatureKind::Conflict);
+    else if (name == "handoff")
+      kinds |= feature_bit(FeatureKind::Handoff);
+    else if (name == "switch")
+      kinds |= feature_bit(FeatureKind::Switch);
+    else if (name == "label")
+      kinds |= feature_bit(FeatureKind::Label);
+    else
+      return std::nullopt;
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
   }

@@ -140,8 +140,9 @@ bool shrink_number(Minimizer& m, Schedule& s, Get get, Set set) {
 bool smaller_numbers(Minimizer& m, Schedule& s) {
   bool progress = false;
   for (int f = 0; f < s.files_size(); ++f) {
-    progress |= shrink_number(m, s, [f](const Schedule& x) { return x.files(f).size(); },
-                              [f](Schedule& x, uint64_t v) { x.mutable_files(f)->set_size(v); });
+    progress |= shrink_number(
+        m, s, [f](const Schedule& x) { return x.files(f).size(); },
+        [f](Schedule& x, uint64_t v) { x.mutable_files(f)->set_size(v); });
     for (int j = s.files(f).cached_pages_size() - 1; j >= 0; --j) {
       Schedule c = s;
       auto* pages = c.mutable_files(f)->mutable_cached_pages();

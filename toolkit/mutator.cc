@@ -34,7 +34,9 @@ struct Ctx {
 
 uint64_t random_len(Ctx& c) { return c.one_of<uint64_t>({1, 1, 2, 4, 8, 15, 16, 16, 17, 32}); }
 
-uint64_t random_value(Ctx& c) { return c.one_of<uint64_t>({0, 'A', 'B', 'X', 'Y', 0xff}) + (c.chance(20) ? c.below(8) : 0); }
+uint64_t random_value(Ctx& c) {
+  return c.one_of<uint64_t>({0, 'A', 'B', 'X', 'Y', 0xff}) + (c.chance(20) ? c.below(8) : 0);
+}
 
 uint32_t random_file(Ctx& c) { return c.s.files_size() ? uint32_t(c.below(uint64_t(c.s.files_size()))) : 0; }
 
@@ -317,14 +319,18 @@ bool change_file(Ctx& c) {
       if (f->kind() == File::SHMEM) return false;
       auto* pages = f->mutable_cached_pages();
       const uint64_t npages = (f->size() + PAGE_SIZE - 1) / PAGE_SIZE;
-      if (pages->size() && c.chance(50)) pages->erase(pages->begin() + long(c.below(uint64_t(pages->size()))));
-      else if (npages) pages->Add(uint32_t(c.below(npages)));
+      if (pages->size() && c.chance(50))
+        pages->erase(pages->begin() + long(c.below(uint64_t(pages->size()))));
+      else if (npages)
+        pages->Add(uint32_t(c.below(npages)));
       break;
     }
     case 2: f->set_ra_pages(uint32_t(c.below(5))); break;
     default:
-      if (f->kind() == File::REGULAR) f->set_page_mkwrite(!f->page_mkwrite());
-      else return false;
+      if (f->kind() == File::REGULAR)
+        f->set_page_mkwrite(!f->page_mkwrite());
+      else
+        return false;
   }
   return true;
 }

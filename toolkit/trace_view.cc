@@ -33,8 +33,7 @@ std::string cell(const Event& e, const Outcome& out, bool verbose) {
     case EventKind::SyscallEnd: return fmt::format("== {} -> {}", e.label.name, mm::result_name(e.arg));
     case EventKind::Point: return fmt::format("{}{}{}", e.label.name, access_mark(e.access), obj);
     case EventKind::Acquire: return fmt::format("lock {}{}", e.label.name, obj);
-    case EventKind::Acquired:
-      return e.other == sim::kNoTask ? "" : fmt::format("  got{} from {}", obj, other(e.other));
+    case EventKind::Acquired: return e.other == sim::kNoTask ? "" : fmt::format("  got{} from {}", obj, other(e.other));
     case EventKind::Release: return fmt::format("unlock {}{}", e.label.name, obj);
     case EventKind::Block: return fmt::format("** sleeps in {}{}", e.label.name, obj);
     case EventKind::Wake: return fmt::format("** woken by {}", other(e.other));
@@ -82,7 +81,10 @@ std::string perfetto_json(const Outcome& out, const std::string& title) {
   constexpr int kPid = 1;
   events.push_back({{"ph", "M"}, {"pid", kPid}, {"name", "process_name"}, {"args", {{"name", title}}}});
   for (size_t t = 0; t < out.task_names.size(); ++t)
-    events.push_back({{"ph", "M"}, {"pid", kPid}, {"tid", t}, {"name", "thread_name"},
+    events.push_back({{"ph", "M"},
+                      {"pid", kPid},
+                      {"tid", t},
+                      {"name", "thread_name"},
                       {"args", {{"name", fmt::format("task {} ({})", t, out.task_names[t])}}}});
   std::vector<int> open(out.task_names.size(), 0);
   uint64_t ts = 0;
@@ -94,7 +96,8 @@ std::string perfetto_json(const Outcome& out, const std::string& title) {
     switch (e.kind) {
       case EventKind::FuncEnter:
       case EventKind::SyscallBegin:
-        events.push_back({{"ph", "B"}, {"pid", kPid}, {"tid", tid}, {"ts", ts}, {"name", e.label.name}, {"args", args}});
+        events.push_back(
+            {{"ph", "B"}, {"pid", kPid}, {"tid", tid}, {"ts", ts}, {"name", e.label.name}, {"args", args}});
         if (size_t(tid) < open.size()) ++open[tid];
         break;
       case EventKind::FuncExit:
@@ -104,7 +107,11 @@ std::string perfetto_json(const Outcome& out, const std::string& title) {
         if (size_t(tid) < open.size() && open[tid] > 0) --open[tid];
         break;
       case EventKind::Violation:
-        events.push_back({{"ph", "i"}, {"pid", kPid}, {"tid", tid}, {"ts", ts}, {"s", "g"},
+        events.push_back({{"ph", "i"},
+                          {"pid", kPid},
+                          {"tid", tid},
+                          {"ts", ts},
+                          {"s", "g"},
                           {"name", fmt::format("{}: {}", outcome_name(out.kind), out.signature)},
                           {"args", {{"report", out.report}}}});
         break;
@@ -115,18 +122,21 @@ std::string perfetto_json(const Outcome& out, const std::string& title) {
         if (e.kind == EventKind::Wake) name = "woken";
         if (e.other != sim::kNoTask) args["other_task"] = e.other;
         args["kind"] = sim::event_kind_name(e.kind);
-        events.push_back({{"ph", "i"}, {"pid", kPid}, {"tid", tid}, {"ts", ts}, {"s", "t"}, {"name", name},
-                          {"args", args}});
+        events.push_back(
+            {{"ph", "i"}, {"pid", kPid}, {"tid", tid}, {"ts", ts}, {"s", "t"}, {"name", name}, {"args", args}});
       }
     }
   }
   // Close the slices of tasks that never returned (blocked, or stopped by the checker).
   for (size_t t = 0; t < open.size(); ++t)
-    for (int i = 0; i < open[t]; ++i)
-      events.push_back({{"ph", "E"}, {"pid", kPid}, {"tid", t}, {"ts", ts + 1}});
-  json doc = {{"traceEvents", events}, {"displayTimeUnit", "ns"},
-              {"otherData", {{"outcome", outcome_name(out.kind)}, {"signature", out.signature},
-                             {"kernel", out.kernel}, {"trace_hash", fmt::format("{:016x}", out.trace_hash)}}}};
+    for (int i = 0; i < open[t]; ++i) events.push_back({{"ph", "E"}, {"pid", kPid}, {"tid", t}, {"ts", ts + 1}});
+  json doc = {{"traceEvents", events},
+              {"displayTimeUnit", "ns"},
+              {"otherData",
+               {{"outcome", outcome_name(out.kind)},
+                {"signature", out.signature},
+                {"kernel", out.kernel},
+                {"trace_hash", fmt::format("{:016x}", out.trace_hash)}}}};
   return doc.dump(1);
 }
 

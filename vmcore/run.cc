@@ -126,7 +126,9 @@ void build_files(mm::Kernel& k, checks::Checks& c, const Schedule& s) {
     const File& f = s.files(int(i));
     inode& in = k.inodes[i];
     in.i_ino = i;
-    in.kind = f.kind() == File::SHMEM ? FileKind::Shmem : f.kind() == File::DRIVER ? FileKind::Driver : FileKind::Regular;
+    in.kind = f.kind() == File::SHMEM    ? FileKind::Shmem
+              : f.kind() == File::DRIVER ? FileKind::Driver
+                                         : FileKind::Regular;
     in.i_mapping = &in.i_data;
     in.i_data.host = &in;
     in.i_data.id = i;
@@ -280,8 +282,8 @@ Outcome Runner::run(const Schedule& s, sim::Strategy& strategy, const RunOptions
     const Task& task = s.tasks(int(t));
     auto& task_ops = ops.emplace_back();
     for (const Syscall& call : task.syscalls()) task_ops.push_back(syscall_kind(call)->to_op(call));
-    auto* out = static_cast<OpOutput*>(arena.allocate(sizeof(OpOutput) * std::max<size_t>(task_ops.size(), 1),
-                                                      alignof(OpOutput)));
+    auto* out = static_cast<OpOutput*>(
+        arena.allocate(sizeof(OpOutput) * std::max<size_t>(task_ops.size(), 1), alignof(OpOutput)));
     outputs.push_back(out);
     tasks[t] = UserTask{sim::TaskId(t), &k->mms[task.process()], task_ops, out};
     sim.spawn(task.name().empty() ? kTaskNames[t] : task.name().c_str(), user_task_main, &tasks[t]);
@@ -304,7 +306,8 @@ Outcome Runner::run(const Schedule& s, sim::Strategy& strategy, const RunOptions
   if (stop.kind == sim::StopKind::Finished) {
     if (auto f = checks::check_end_of_run(*c)) {
       out.kind = OutcomeKind::Violation;
-      out.report = fmt::format("------------[ cut here ]------------\n{}\nkernel: {}\n{}", f->title, out.kernel, f->body);
+      out.report =
+          fmt::format("------------[ cut here ]------------\n{}\nkernel: {}\n{}", f->title, out.kernel, f->body);
       out.signature = f->signature;
     }
   }

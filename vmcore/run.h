@@ -35,9 +35,9 @@ struct Outcome {
   std::string signature;  // stable one line ("" for Ok)
   uint64_t trace_hash = 0;
   uint32_t steps = 0;
-  std::string kernel;     // the preset (or switch list) it ran on
-  std::vector<sim::Event> trace;                  // when RunOptions::keep_trace
-  std::vector<sim::RecordedDecision> decisions;   // the switches the run took
+  std::string kernel;                               // the preset (or switch list) it ran on
+  std::vector<sim::Event> trace;                    // when RunOptions::keep_trace
+  std::vector<sim::RecordedDecision> decisions;     // the switches the run took
   std::vector<std::vector<SyscallResult>> results;  // per task, per syscall
   uint32_t ignored_decisions = 0;
   std::vector<std::string> task_names;

@@ -48,8 +48,7 @@ bool try_access(mm_struct* mm, unsigned long addr, uint8_t* buf, unsigned long n
 }
 
 // Returns 0, or the fault's result with *done set to the bytes accessed.
-int user_access(unsigned long addr, uint8_t* buf, unsigned long n, bool write, bool may_fault,
-                unsigned long* done) {
+int user_access(unsigned long addr, uint8_t* buf, unsigned long n, bool write, bool may_fault, unsigned long* done) {
   mm_struct* mm = current().mm;
   *done = 0;
   if (addr >= TASK_SIZE || n > TASK_SIZE - addr) return SIGSEGV;  // access_ok
@@ -58,8 +57,7 @@ int user_access(unsigned long addr, uint8_t* buf, unsigned long n, bool write, b
     const unsigned long chunk = std::min(n - *done, PAGE_SIZE - (at & ~PAGE_MASK));
     static constexpr sim::Label kStore = "mmu:store";
     static constexpr sim::Label kLoad = "mmu:load";
-    sim().point(write ? kStore : kLoad, obj_pte(mm, at),
-                write ? sim::Access::Write : sim::Access::Read);
+    sim().point(write ? kStore : kLoad, obj_pte(mm, at), write ? sim::Access::Write : sim::Access::Read);
     if (try_access(mm, at, buf + *done, chunk, write)) {
       *done += chunk;
       continue;

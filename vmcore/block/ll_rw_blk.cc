@@ -72,7 +72,8 @@ void end_io_write(const IoRequest& rq) {
 void end_io_task(void*) {
   Kernel& k = kernel();
   for (;;) {
-    k.io_wait.wait("end_io:idle", [&] { return k.io_head != k.io_tail; }, sim::Sim::WaitKind::Idle);
+    k.io_wait.wait(
+        "end_io:idle", [&] { return k.io_head != k.io_tail; }, sim::Sim::WaitKind::Idle);
     const IoRequest rq = k.io[k.io_head % kMaxIoRequests];
     ++k.io_head;
     if (rq.write)

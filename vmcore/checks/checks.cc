@@ -101,8 +101,8 @@ void Checks::end_io_write_error(const inode* host, pgoff_t index) {
 }
 
 ChangeWindow begin_change(Checks& c, uint32_t file, loff_t start, loff_t end) {
-  ChangeWindow w{file, std::clamp<loff_t>(start, 0, kMaxFileBytes), std::clamp<loff_t>(end, 0, kMaxFileBytes),
-                 now(), false};
+  ChangeWindow w{file, std::clamp<loff_t>(start, 0, kMaxFileBytes), std::clamp<loff_t>(end, 0, kMaxFileBytes), now(),
+                 false};
   w.active = w.start < w.end;
   FileOracle& o = c.files[file];
   for (loff_t i = w.start; i < w.end; ++i) ++o.inflight[i];
@@ -159,7 +159,9 @@ void Checks::mm_filemap_add_to_page_cache(const page* p) {
   if (p->index.v < kMaxFilePages) touched_at[p->mapping->id][p->index.v] = now();
 }
 
-void Checks::mm_filemap_delete_from_page_cache(const page* p) { removed_by[p->frame] = removal_path(kernel->sim->current()); }
+void Checks::mm_filemap_delete_from_page_cache(const page* p) {
+  removed_by[p->frame] = removal_path(kernel->sim->current());
+}
 
 // The bytes a punch zeroes are its window's: zero once it succeeded.
 void Checks::punch_hole_begin(const inode* inode, loff_t start, loff_t end) {
@@ -196,8 +198,7 @@ std::optional<Finding> check_read(Checks& c, uint32_t file, loff_t offset, const
         fmt::format("file {} offset {}: read() returned {:#04x}, expected {:#04x}\n"
                     "last change: {} by {} at step {}\n",
                     file, at, data[i], o.value[at], change_description(o.last_how[at]),
-                    writer == sim::kNoTask ? std::string("setup") : fmt::format("task {}", writer),
-                    o.last_change[at]),
+                    writer == sim::kNoTask ? std::string("setup") : fmt::format("task {}", writer), o.last_change[at]),
         fmt::format("lost-write:{}", change_slug(o.last_how[at]))};
   }
   return std::nullopt;
@@ -219,10 +220,9 @@ std::optional<Finding> check_mapped_beyond_eof(Checks& c, inode* inode, loff_t s
       const page* p = &k.frames[mm->pte[vpn].frame];
       const bool anon = PageAnon(p);
       return Finding{"faultline: page mapped beyond EOF after truncate returned",
-                     fmt::format("i_size {} ({} pages); file page {} is still mapped{}\n{}\n{}\n{}\n",
-                                 inode->i_size, size, linear_index(vma, addr).v,
-                                 anon ? " by a private copy" : "", describe_pte(mm, vpn), describe_vma(vma),
-                                 describe_page(p)),
+                     fmt::format("i_size {} ({} pages); file page {} is still mapped{}\n{}\n{}\n{}\n", inode->i_size,
+                                 size, linear_index(vma, addr).v, anon ? " by a private copy" : "",
+                                 describe_pte(mm, vpn), describe_vma(vma), describe_page(p)),
                      fmt::format("mapped-beyond-eof:{}", anon ? "private-copy" : "file-page")};
     }
   }
@@ -246,8 +246,8 @@ std::optional<Finding> check_state(Checks& c) {
       if (PageAnon(p)) continue;
       vm_area_struct* vma = vma_covering(mm, addr);
       if (!vma)
-        return Finding{"faultline: a pte outside any vma", fmt::format("{}\n{}\n", describe_pte(mm, vpn),
-                                                                          describe_page(p)),
+        return Finding{"faultline: a pte outside any vma",
+                       fmt::format("{}\n{}\n", describe_pte(mm, vpn), describe_page(p)),
                        fmt::format("pte-without-vma:{}", fn)};
       address_space* mapping = vma->vm_file->i_mapping;
       const pgoff_t index = linear_index(vma, addr);
@@ -260,15 +260,14 @@ std::optional<Finding> check_state(Checks& c) {
         // there, whatever removed the page.
         const char* removed = c.removed_by[p->frame] ? c.removed_by[p->frame] : "";
         const char* cause = k.cfg.seed_fault_pagelock && own_lookup_driver(vma->vm_file) ? "unlocked-nopage"
-                            : p->mapping                                                ? fn
-                                                                                        : removed;
-        return Finding{
-            "faultline: dangling mapping: a pte maps a page that is not the file's cached page",
-            fmt::format("{}\n{}\nmapped: {}\ncached: {}\nremoved from the cache by: {}\n"
-                        "Stores through this pte are lost; read() and other mappings see another page.\n",
-                        describe_pte(mm, vpn), describe_vma(vma), describe_page(p), describe_page(cached),
-                        p->mapping ? "-" : removed),
-            fmt::format("dangling-mapping:{}", cause)};
+                            : p->mapping                                                 ? fn
+                                                                                         : removed;
+        return Finding{"faultline: dangling mapping: a pte maps a page that is not the file's cached page",
+                       fmt::format("{}\n{}\nmapped: {}\ncached: {}\nremoved from the cache by: {}\n"
+                                   "Stores through this pte are lost; read() and other mappings see another page.\n",
+                                   describe_pte(mm, vpn), describe_vma(vma), describe_page(p), describe_page(cached),
+                                   p->mapping ? "-" : removed),
+                       fmt::format("dangling-mapping:{}", cause)};
       }
       if (pte.write && vma->vm_ops->page_mkwrite && !(p->flags & PG_mkwrite))
         return Finding{"faultline: a shared page became writable without ->page_mkwrite",

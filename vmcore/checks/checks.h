@@ -49,7 +49,7 @@ struct FileOracle {
   std::array<uint8_t, mm::kMaxFileBytes> value;
   std::array<bool, mm::kMaxFileBytes> determinate;
   std::array<uint32_t, mm::kMaxFileBytes> last_change;  // step
-  std::array<uint8_t, mm::kMaxFileBytes> inflight;     // changes in progress
+  std::array<uint8_t, mm::kMaxFileBytes> inflight;      // changes in progress
   std::array<sim::TaskId, mm::kMaxFileBytes> last_writer;
   std::array<Change, mm::kMaxFileBytes> last_how;
 };
@@ -124,8 +124,8 @@ void end_truncate(Checks& c, const ChangeWindow& w);
 // become indeterminate.
 void forget_pages_touched_during(Checks& c, const ChangeWindow& w);
 
-std::optional<Finding> check_read(Checks& c, uint32_t file, mm::loff_t offset, const uint8_t* data,
-                                  unsigned long n, uint32_t read_begin_step);
+std::optional<Finding> check_read(Checks& c, uint32_t file, mm::loff_t offset, const uint8_t* data, unsigned long n,
+                                  uint32_t read_begin_step);
 // After a truncate to `size` returns: nothing maps a page wholly beyond EOF.
 // Skipped when the size has moved on since (another truncate or a write).
 std::optional<Finding> check_mapped_beyond_eof(Checks& c, mm::inode* inode, mm::loff_t size);

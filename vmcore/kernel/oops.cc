@@ -74,8 +74,8 @@ std::string describe_pte(const mm_struct* mm, unsigned long vpn) {
 }
 
 std::string describe_vma(const vm_area_struct* vma) {
-  return fmt::format("vma: mm {} [{:#x}-{:#x}) file {} pgoff {} {}{}{}", vma->vm_mm->id, vma->vm_start,
-                     vma->vm_end, vma->vm_file ? vma->vm_file->i_ino : 0, vma->vm_pgoff.v,
+  return fmt::format("vma: mm {} [{:#x}-{:#x}) file {} pgoff {} {}{}{}", vma->vm_mm->id, vma->vm_start, vma->vm_end,
+                     vma->vm_file ? vma->vm_file->i_ino : 0, vma->vm_pgoff.v,
                      vma->vm_flags & VM_SHARED ? "shared" : "private", vma->vm_flags & VM_WRITE ? " write" : "",
                      vma->vm_flags & VM_CAN_INVALIDATE ? " VM_CAN_INVALIDATE" : "");
 }

@@ -137,7 +137,8 @@ int64_t sys_ftruncate(const Op& op) {
   if (ret == 0 && inode->i_size == size)
     checks::end_truncate(the_checks(), w);
   else  // failed, or another size change came after it
-    checks::end_change(the_checks(), w, nullptr, 0, ret ? checks::Change::FailedTruncate : checks::Change::TruncateRace);
+    checks::end_change(the_checks(), w, nullptr, 0,
+                       ret ? checks::Change::FailedTruncate : checks::Change::TruncateRace);
   if (ret == 0) {
     if (auto f = checks::check_mapped_beyond_eof(the_checks(), inode, size)) checks::report(std::move(*f));
   }
@@ -158,8 +159,7 @@ void do_syscall(const Op& op, OpOutput* out) {
         break;
       }
       down_write(&mm->mmap_sem, "sys_mmap:down_write");
-      ret = do_mmap_pgoff(mm, file_of(op), op.addr, op.len, op.writable, op.shared,
-                          pgoff_t(op.offset >> PAGE_SHIFT));
+      ret = do_mmap_pgoff(mm, file_of(op), op.addr, op.len, op.writable, op.shared, pgoff_t(op.offset >> PAGE_SHIFT));
       up_write(&mm->mmap_sem, "sys_mmap:up_write");
       break;
     }

@@ -28,8 +28,9 @@ void wait_on_page_writeback(page* p) {
 }
 
 void end_page_writeback(page* p) {
-  if (!PageWriteback(p)) kernel_bug("end_page_writeback:test_clear_page_writeback", "page not under writeback",
-                                    "!test_clear_page_writeback(page)", p);
+  if (!PageWriteback(p))
+    kernel_bug("end_page_writeback:test_clear_page_writeback", "page not under writeback",
+               "!test_clear_page_writeback(page)", p);
   p->writeback.clear_bit_and_wake("end_page_writeback");
 }
 
@@ -215,8 +216,7 @@ page* filemap_nopage(vm_area_struct* area, unsigned long address, int* type) {
   unsigned long size;
 
   if (seed)
-    BUG_ON(!(area->vm_flags & VM_CAN_INVALIDATE), "filemap_nopage:VM_CAN_INVALIDATE",
-           "vma without VM_CAN_INVALIDATE");
+    BUG_ON(!(area->vm_flags & VM_CAN_INVALIDATE), "filemap_nopage:VM_CAN_INVALIDATE", "vma without VM_CAN_INVALIDATE");
 
   const pgoff_t pgoff = pgoff_t(((address - area->vm_start) >> PAGE_CACHE_SHIFT) + area->vm_pgoff.v);
 

@@ -46,19 +46,28 @@ const SwitchInfo kSwitches[] = {
 const std::vector<PresetInfo>& presets() {
   static const std::vector<PresetInfo> kPresets = [] {
     std::vector<PresetInfo> p;
-    p.push_back({"v2.6.20", "Linux 2.6.20: the truncate_count seqlock in do_no_page, no page lock in faults",
-                 Era::Linux26, {}, {}});
-    p.push_back({"seed", "2.6.20 plus exactly the reference patch (3/6) and patch 1/6's BUG_ON", Era::Linux26,
-                 {"seed_fault_pagelock", "seed_remove_mapped_bug"}, {}});
-    std::vector<const char*> v23 = {"seed_fault_pagelock", "seed_remove_mapped_bug", "merged_truncate_unmap",
-                                    "fault_vm_fault_locked", "fault_mkwrite_unlocked", "shmem_punch_unmap",
-                                    "madvise_remove_drops_mmap_sem",
-                                    "wp_page_mkwrite_late_release", "fault_dirty_page_wait"};
-    p.push_back({"v2.6.23", "the merged form of the fix with the 2.6.21 hole-punch fixes and 2.6.23's fault changes",
-                 Era::Linux26, v23, {}});
+    p.push_back({"v2.6.20",
+                 "Linux 2.6.20: the truncate_count seqlock in do_no_page, no page lock in faults",
+                 Era::Linux26,
+                 {},
+                 {}});
+    p.push_back({"seed",
+                 "2.6.20 plus exactly the reference patch (3/6) and patch 1/6's BUG_ON",
+                 Era::Linux26,
+                 {"seed_fault_pagelock", "seed_remove_mapped_bug"},
+                 {}});
+    std::vector<const char*> v23 = {
+        "seed_fault_pagelock",           "seed_remove_mapped_bug",       "merged_truncate_unmap",
+        "fault_vm_fault_locked",         "fault_mkwrite_unlocked",       "shmem_punch_unmap",
+        "madvise_remove_drops_mmap_sem", "wp_page_mkwrite_late_release", "fault_dirty_page_wait"};
+    p.push_back({"v2.6.23",
+                 "the merged form of the fix with the 2.6.21 hole-punch fixes and 2.6.23's fault changes",
+                 Era::Linux26,
+                 v23,
+                 {}});
     std::vector<const char*> v26 = v23;
-    for (const char* s : {"filemap_fault_sigbus_release", "buffered_write_atomic_copy",
-                          "direct_io_invalidate_before", "shmem_write_begin_end", "filemap_fault_readpage_wait"})
+    for (const char* s : {"filemap_fault_sigbus_release", "buffered_write_atomic_copy", "direct_io_invalidate_before",
+                          "shmem_write_begin_end", "filemap_fault_readpage_wait"})
       v26.push_back(s);
     p.push_back({"v2.6.26", "2.6.23 with the 2.6.24 write path and 2.6.26's filemap_fault", Era::Linux26, v26, {}});
     for (PresetInfo& preset : p) {

@@ -67,8 +67,7 @@ void copy_user_highpage(page* to, page* from) {
 // do_no_page() tries to create a new page mapping. 2.6.20 guards against
 // truncation with the truncate_count sequence; the patch instead keeps the page
 // locked from ->nopage until the pte is in.
-static int do_no_page(mm_struct* mm, vm_area_struct* vma, unsigned long address, pte_t* page_table,
-                      int write_access) {
+static int do_no_page(mm_struct* mm, vm_area_struct* vma, unsigned long address, pte_t* page_table, int write_access) {
   KFUNC("do_no_page");
   const bool seed = cfg().seed_fault_pagelock;
   sim::SpinLock* ptl = &mm->page_table_lock;
@@ -290,8 +289,7 @@ static int do_linear_fault(mm_struct* mm, vm_area_struct* vma, unsigned long add
 
 // We enter with the pte lock held and the pte unchanged since the caller
 // read it; we return with the lock dropped.
-static int do_wp_page(mm_struct* mm, vm_area_struct* vma, unsigned long address, pte_t* page_table,
-                      pte_t orig_pte) {
+static int do_wp_page(mm_struct* mm, vm_area_struct* vma, unsigned long address, pte_t* page_table, pte_t orig_pte) {
   KFUNC("do_wp_page");
   sim::SpinLock* ptl = &mm->page_table_lock;
   page* old_page = pte_page(orig_pte);
@@ -383,8 +381,7 @@ unwritable_page:
   return VM_FAULT_SIGBUS;
 }
 
-static int handle_pte_fault(mm_struct* mm, vm_area_struct* vma, unsigned long address, pte_t* pte,
-                            int write_access) {
+static int handle_pte_fault(mm_struct* mm, vm_area_struct* vma, unsigned long address, pte_t* pte, int write_access) {
   point_read("handle_pte_fault:read_pte", obj_pte(mm, address));
   pte_t entry = *pte;
   if (!entry.present) {

@@ -138,7 +138,7 @@ int remove_mapping(address_space* mapping, page* p);
 enum sgp_type { SGP_QUICK, SGP_READ, SGP_CACHE, SGP_WRITE, SGP_NOPAGE, SGP_FAULT = SGP_NOPAGE };
 int shmem_getpage(inode* inode, pgoff_t idx, page** pagep, sgp_type sgp, int* type);
 page* shmem_nopage(vm_area_struct* vma, unsigned long address, int* type);  // 2.6.20
-int shmem_fault(vm_area_struct* vma, vm_fault* vmf);                         // 2.6.23
+int shmem_fault(vm_area_struct* vma, vm_fault* vmf);                        // 2.6.23
 int shmem_mmap(inode* file, vm_area_struct* vma);
 // A tmpfs inode: its operations as this kernel's tmpfs has them.
 void shmem_get_inode(inode* inode);
@@ -157,8 +157,8 @@ void pdflush(void* arg);  // the background writeback task
 vm_area_struct* find_vma(mm_struct* mm, unsigned long addr);
 vm_area_struct* find_vma_prev(mm_struct* mm, unsigned long addr, vm_area_struct** pprev);
 vm_area_struct* vma_next(mm_struct* mm, vm_area_struct* vma);
-long do_mmap_pgoff(mm_struct* mm, inode* file, unsigned long addr, unsigned long len, bool write,
-                   bool shared, pgoff_t pgoff);
+long do_mmap_pgoff(mm_struct* mm, inode* file, unsigned long addr, unsigned long len, bool write, bool shared,
+                   pgoff_t pgoff);
 int do_munmap(mm_struct* mm, unsigned long start, unsigned long len);
 
 // ---- mm/madvise.c, mm/fadvise.c -------------------------------------------------
@@ -196,8 +196,8 @@ int user_store(unsigned long addr, const uint8_t* from, unsigned long n);
 
 // ---- kernel BUG()s -----------------------------------------------------------------
 // BUG_ON(cond): an oops with the current call chain; ends the run.
-#define BUG_ON(cond, label, what)                           \
-  do {                                                      \
+#define BUG_ON(cond, label, what)                              \
+  do {                                                         \
     if (cond) ::faultline::mm::kernel_bug(label, what, #cond); \
   } while (0)
 [[noreturn]] void kernel_bug(sim::Label where, const char* what, const char* cond, const page* p = nullptr);

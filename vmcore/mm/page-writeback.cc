@@ -79,26 +79,29 @@ int do_writepages(address_space* mapping, writeback_sync_modes mode) {
   KFUNC("generic_writepages");
   if (!mapping_cap_writeback_dirty(mapping)) return 0;
   int ret = 0;
-  for_each_cached_page(mapping, [&](page* p) {
-    point_read("generic_writepages:page", obj_page_flags(p));
-    if (mode == WB_SYNC_NONE) {
-      if (TestSetPageLocked(p)) return;
-    } else {
-      lock_page(p);
-    }
-    access_note("generic_writepages:page->mapping", obj_page_mapping(p), sim::Access::Read);
-    if (p->mapping != mapping) {
-      unlock_page(p);
-      return;
-    }
-    if (mode != WB_SYNC_NONE) wait_on_page_writeback(p);
-    if (PageWriteback(p) || !clear_page_dirty_for_io(p)) {
-      unlock_page(p);
-      return;
-    }
-    const int err = mapping->a_ops->writepage(p);  // unlocks the page
-    if (err && !ret) ret = err;
-  }, pagevec_lookup_tag_dirty);
+  for_each_cached_page(
+      mapping,
+      [&](page* p) {
+        point_read("generic_writepages:page", obj_page_flags(p));
+        if (mode == WB_SYNC_NONE) {
+          if (TestSetPageLocked(p)) return;
+        } else {
+          lock_page(p);
+        }
+        access_note("generic_writepages:page->mapping", obj_page_mapping(p), sim::Access::Read);
+        if (p->mapping != mapping) {
+          unlock_page(p);
+          return;
+        }
+        if (mode != WB_SYNC_NONE) wait_on_page_writeback(p);
+        if (PageWriteback(p) || !clear_page_dirty_for_io(p)) {
+          unlock_page(p);
+          return;
+        }
+        const int err = mapping->a_ops->writepage(p);  // unlocks the page
+        if (err && !ret) ret = err;
+      },
+      pagevec_lookup_tag_dirty);
   return ret;
 }
 
@@ -106,7 +109,8 @@ int do_writepages(address_space* mapping, writeback_sync_modes mode) {
 void pdflush(void*) {
   Kernel& k = kernel();
   for (;;) {
-    k.pdflush_wait.wait("pdflush:idle", [&] { return k.pdflush_kicked; }, sim::Sim::WaitKind::Idle);
+    k.pdflush_wait.wait(
+        "pdflush:idle", [&] { return k.pdflush_kicked; }, sim::Sim::WaitKind::Idle);
     k.pdflush_kicked = false;
     KFUNC("background_writeout");
     for (uint32_t f = 0; f < k.nfiles; ++f) do_writepages(k.inodes[f].i_mapping, WB_SYNC_NONE);

@@ -22,8 +22,7 @@ int __do_page_cache_readahead(address_space* mapping, inode* file, pgoff_t offse
   for (unsigned long i = 0; i < nr_to_read; ++i) {
     const pgoff_t page_offset = offset + i;
     if (page_offset > end_index || page_offset.v >= kMaxFilePages) break;
-    access_note("__do_page_cache_readahead:radix_tree_lookup", obj_cache_slot(mapping, page_offset),
-                sim::Access::Read);
+    access_note("__do_page_cache_readahead:radix_tree_lookup", obj_cache_slot(mapping, page_offset), sim::Access::Read);
     if (mapping->page_tree.slots[page_offset.v]) continue;
     read_unlock_irq(&mapping->tree_lock, "__do_page_cache_readahead:read_unlock_irq");
     page* p = alloc_page();

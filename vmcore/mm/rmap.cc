@@ -35,8 +35,8 @@ void page_remove_rmap(page* p, vm_area_struct* vma) {
   --p->_mapcount;
   state_changed();
   if (p->_mapcount < -1) {
-    oops("Eeek! page_mapcount(page) went negative!",
-         fmt::format("{}\n{}\n", describe_page(p), describe_vma(vma)), "BUG:page_remove_rmap:mapcount_negative");
+    oops("Eeek! page_mapcount(page) went negative!", fmt::format("{}\n{}\n", describe_page(p), describe_vma(vma)),
+         "BUG:page_remove_rmap:mapcount_negative");
   }
 }
 

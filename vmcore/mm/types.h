@@ -27,8 +27,8 @@ inline constexpr uint32_t kMaxFiles = 4;
 inline constexpr uint32_t kMaxFilePages = 32;  // s_maxbytes = kMaxFilePages * PAGE_SIZE
 inline constexpr loff_t kMaxFileBytes = loff_t(kMaxFilePages * PAGE_SIZE);
 inline constexpr uint32_t kMaxProcesses = 4;
-inline constexpr uint32_t kMaxVmas = 8;       // per mm
-inline constexpr uint32_t kMaxVpn = 64;       // user addresses below kMaxVpn * PAGE_SIZE
+inline constexpr uint32_t kMaxVmas = 8;  // per mm
+inline constexpr uint32_t kMaxVpn = 64;  // user addresses below kMaxVpn * PAGE_SIZE
 inline constexpr unsigned long TASK_SIZE = kMaxVpn * PAGE_SIZE;
 inline constexpr uint32_t kMaxFrames = 256;
 inline constexpr uint32_t kMaxIoRequests = 64;
@@ -42,7 +42,10 @@ struct pgoff_t {
   constexpr pgoff_t operator+(uint64_t d) const { return pgoff_t(v + d); }
   constexpr pgoff_t operator-(uint64_t d) const { return pgoff_t(v - d); }
   constexpr uint64_t operator-(pgoff_t o) const { return v - o.v; }
-  pgoff_t& operator++() { ++v; return *this; }
+  pgoff_t& operator++() {
+    ++v;
+    return *this;
+  }
 };
 
 inline constexpr pgoff_t pgoff_max() { return pgoff_t(~0ull); }
@@ -58,21 +61,21 @@ enum : unsigned long {
   PG_uptodate = 1ul << 0,
   PG_dirty = 1ul << 1,
   PG_error = 1ul << 2,
-  PG_anon = 1ul << 3,       // the kernel encodes this in page->mapping's low bit
-  PG_mkwrite = 1ul << 4,    // model only: ->page_mkwrite ran for this page
+  PG_anon = 1ul << 3,     // the kernel encodes this in page->mapping's low bit
+  PG_mkwrite = 1ul << 4,  // model only: ->page_mkwrite ran for this page
 };
 
 struct page {
-  uint32_t frame = 0;            // index in the frame pool: stable across runs
+  uint32_t frame = 0;  // index in the frame pool: stable across runs
   unsigned long flags = 0;
-  sim::BitLock locked;           // PG_locked
-  sim::BitLock writeback;        // PG_writeback
-  int _count = 0;                // 0 = free
+  sim::BitLock locked;     // PG_locked
+  sim::BitLock writeback;  // PG_writeback
+  int _count = 0;          // 0 = free
   int _mapcount = -1;
   address_space* mapping = nullptr;
   pgoff_t index;
   uint8_t data[PAGE_SIZE] = {};
-  uint32_t next_free = 0;        // free-list link (model)
+  uint32_t next_free = 0;  // free-list link (model)
   bool in_free_list = false;
 };
 
@@ -92,7 +95,7 @@ struct address_space_operations;
 struct address_space {
   inode* host = nullptr;
   radix_tree_root page_tree;
-  sim::SpinLock tree_lock;        // rwlock_t in 2.6.20; readers never overlap in the model
+  sim::SpinLock tree_lock;  // rwlock_t in 2.6.20; readers never overlap in the model
   unsigned long nrpages = 0;
   // i_mmap: the vmas mapping this file, in the order they were linked.
   std::array<vm_area_struct*, kMaxProcesses * kMaxVmas> i_mmap{};
@@ -100,11 +103,11 @@ struct address_space {
   sim::SpinLock i_mmap_lock;
   unsigned int truncate_count = 0;
   const address_space_operations* a_ops = nullptr;
-  unsigned long flags = 0;        // AS_EIO
+  unsigned long flags = 0;  // AS_EIO
   // The backing_dev_info's capabilities: dirty pages are accounted and
   // written back (not for tmpfs: BDI_CAP_NO_ACCT_AND_WRITEBACK).
   bool cap_account_dirty = true;
-  uint32_t id = 0;                // file index
+  uint32_t id = 0;  // file index
 };
 
 inline constexpr unsigned long AS_EIO = 1;
@@ -116,12 +119,12 @@ enum class DriverNopage : uint8_t { WrapsFilemapNopage, OwnLookup, OwnLookupCanI
 // shmem_inode_info (swap is left out of the model).
 struct shmem_inode_info {
   sim::SpinLock lock;
-  unsigned long flags = 0;        // SHMEM_PAGEIN, SHMEM_TRUNCATE
+  unsigned long flags = 0;  // SHMEM_PAGEIN, SHMEM_TRUNCATE
   unsigned long next_index = 0;
   unsigned long alloced = 0;
 };
 
-inline constexpr unsigned long SHMEM_PAGEIN = 1;   // VM_READ in the kernel
+inline constexpr unsigned long SHMEM_PAGEIN = 1;    // VM_READ in the kernel
 inline constexpr unsigned long SHMEM_TRUNCATE = 2;  // VM_WRITE in the kernel
 
 struct inode_operations;
@@ -137,7 +140,7 @@ struct inode {
   const inode_operations* i_op = nullptr;
   const file_operations* i_fop = nullptr;  // the file's f_op (one open file per inode in the model)
   FileKind kind = FileKind::Regular;
-  shmem_inode_info info;          // SHMEM only
+  shmem_inode_info info;  // SHMEM only
   // The backing store of disk-backed files (all zero beyond i_size).
   uint8_t disk[kMaxFileBytes] = {};
   unsigned ra_pages = 4;
@@ -189,14 +192,14 @@ inline bool pte_same(pte_t a, pte_t b) { return a == b; }
 
 struct vm_area_struct {
   mm_struct* vm_mm = nullptr;
-  unsigned long vm_start = 0;     // bytes, page aligned
+  unsigned long vm_start = 0;  // bytes, page aligned
   unsigned long vm_end = 0;
   pgoff_t vm_pgoff;
   unsigned long vm_flags = 0;
   bool vm_page_prot_write = false;  // ptes are created writable (no write-notify)
   const vm_operations_struct* vm_ops = nullptr;
-  inode* vm_file = nullptr;         // the mapped file's inode
-  bool anon_vma = false;            // anon_vma_prepare() done
+  inode* vm_file = nullptr;  // the mapped file's inode
+  bool anon_vma = false;     // anon_vma_prepare() done
   bool in_use = false;
   uint32_t slot = 0;
 };
@@ -204,7 +207,7 @@ struct vm_area_struct {
 struct mm_struct {
   uint32_t id = 0;
   sim::RwSemaphore mmap_sem;
-  sim::SpinLock page_table_lock;   // the pte lock: one per mm in the model
+  sim::SpinLock page_table_lock;  // the pte lock: one per mm in the model
   std::array<vm_area_struct, kMaxVmas> vmas;
   std::array<pte_t, kMaxVpn> pte;
   long file_rss = 0;

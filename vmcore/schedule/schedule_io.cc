@@ -8,10 +8,10 @@
 #include <mutex>
 
 #include "vmcore/kernel/syscalls.h"
-#include "vmcore/run.h"
-#include "vmcore/schedule/syscall_table.h"
 #include "vmcore/mm/kernel_config.h"
 #include "vmcore/mm/types.h"
+#include "vmcore/run.h"
+#include "vmcore/schedule/syscall_table.h"
 
 namespace faultline {
 
@@ -80,8 +80,9 @@ ParsedSchedule parse_schedule(std::string_view data, ScheduleFormat hint) {
     return r;
   }
   Schedule s;
-  ScheduleFormat format =
-      hint != ScheduleFormat::Auto ? hint : looks_like_text(data) ? ScheduleFormat::Text : ScheduleFormat::Binary;
+  ScheduleFormat format = hint != ScheduleFormat::Auto ? hint
+                          : looks_like_text(data)      ? ScheduleFormat::Text
+                                                       : ScheduleFormat::Binary;
   std::optional<std::string> err = format == ScheduleFormat::Text ? parse_text(data, &s) : parse_binary(data, &s);
   if (err && format == ScheduleFormat::Text) {
     // Printable bytes can still be a binary schedule.
@@ -179,8 +180,8 @@ std::optional<Malformed> find_malformed(const Message& m) {
         bad = find_malformed(f->is_repeated() ? refl->GetRepeatedMessage(m, f, i) : refl->GetMessage(m, f));
       } else if (f->type() == FieldDescriptor::TYPE_STRING) {
         std::string scratch;
-        const std::string& v =
-            f->is_repeated() ? refl->GetRepeatedStringReference(m, f, i, &scratch) : refl->GetStringReference(m, f, &scratch);
+        const std::string& v = f->is_repeated() ? refl->GetRepeatedStringReference(m, f, i, &scratch)
+                                                : refl->GetStringReference(m, f, &scratch);
         if (!valid_utf8(v)) bad = Malformed{"", "not valid UTF-8"};
       }
       if (bad) {
@@ -194,7 +195,8 @@ std::optional<Malformed> find_malformed(const Message& m) {
 }
 
 std::optional<std::string> malformed(const Schedule& s) {
-  if (auto bad = find_malformed(s)) return fmt::format("{}: {}", bad->where.empty() ? "schedule" : bad->where, bad->what);
+  if (auto bad = find_malformed(s))
+    return fmt::format("{}: {}", bad->where.empty() ? "schedule" : bad->where, bad->what);
   return std::nullopt;
 }
 
@@ -280,7 +282,8 @@ struct Validator {
   }
 
   bool files() {
-    if (uint32_t(s.files_size()) > mm::kMaxFiles) return fail("files: {} files, at most {}", s.files_size(), mm::kMaxFiles);
+    if (uint32_t(s.files_size()) > mm::kMaxFiles)
+      return fail("files: {} files, at most {}", s.files_size(), mm::kMaxFiles);
     for (int i = 0; i < s.files_size(); ++i) {
       const File& f = s.files(i);
       const Where at{"files", i};
@@ -288,14 +291,17 @@ struct Validator {
       if (!number(at, "size", f.size(), uint64_t(mm::kMaxFileBytes))) return false;
       const uint64_t pages = (f.size() + mm::PAGE_SIZE - 1) / mm::PAGE_SIZE;
       for (int j = 0; j < f.cached_pages_size(); ++j) {
-        if (f.kind() == File::SHMEM) return fail("{}: tmpfs files are always in the page cache", at.str("cached_pages"));
+        if (f.kind() == File::SHMEM)
+          return fail("{}: tmpfs files are always in the page cache", at.str("cached_pages"));
         if (f.cached_pages(j) >= pages)
-          return fail("{}[{}]: page {} is beyond the file ({} pages)", at.str("cached_pages"), j, f.cached_pages(j), pages);
+          return fail("{}[{}]: page {} is beyond the file ({} pages)", at.str("cached_pages"), j, f.cached_pages(j),
+                      pages);
       }
       if (f.has_ra_pages() && !number(at, "ra_pages", f.ra_pages(), 16)) return false;
       if (f.page_mkwrite() && f.kind() != File::REGULAR)
         return fail("{}: only REGULAR files have ->page_mkwrite", at.str("page_mkwrite"));
-      if (f.launder_page() && f.kind() == File::SHMEM) return fail("{}: tmpfs has no ->launder_page", at.str("launder_page"));
+      if (f.launder_page() && f.kind() == File::SHMEM)
+        return fail("{}: tmpfs has no ->launder_page", at.str("launder_page"));
       if (!File::DriverNopage_IsValid(f.driver_nopage()))
         return fail("{}: unknown ->nopage {}", at.str("driver_nopage"), int(f.driver_nopage()));
       if (f.driver_nopage() != File::WRAPS_FILEMAP_NOPAGE && f.kind() != File::DRIVER)
@@ -360,7 +366,8 @@ struct Validator {
   }
 
   bool tasks() {
-    if (uint32_t(s.tasks_size()) > L::kMaxUserTasks) return fail("tasks: {} tasks, at most {}", s.tasks_size(), L::kMaxUserTasks);
+    if (uint32_t(s.tasks_size()) > L::kMaxUserTasks)
+      return fail("tasks: {} tasks, at most {}", s.tasks_size(), L::kMaxUserTasks);
     uint32_t total = 0;
     for (int i = 0; i < s.tasks_size(); ++i) {
       const Task& t = s.tasks(i);
@@ -387,7 +394,8 @@ struct Validator {
         return fail("{}: task {} does not exist ({} tasks with the daemons)", at.str("task"), d.task(), ntasks);
       if (d.when_case() == Decision::kAt) {
         if (d.at().task() >= ntasks)
-          return fail("{}: task {} does not exist ({} tasks with the daemons)", at.str("at.task"), d.at().task(), ntasks);
+          return fail("{}: task {} does not exist ({} tasks with the daemons)", at.str("at.task"), d.at().task(),
+                      ntasks);
         if (d.at().label().empty()) return fail("{}: empty label", at.str("at.label"));
         if (!number(at, "at.hit", d.at().hit(), L::kMaxSteps)) return false;
       } else if (!number(at, "step", d.step(), L::kMaxSteps)) {
@@ -398,7 +406,8 @@ struct Validator {
   }
 
   bool faults() {
-    if (uint32_t(s.faults_size()) > L::kMaxFaults) return fail("faults: {} faults, at most {}", s.faults_size(), L::kMaxFaults);
+    if (uint32_t(s.faults_size()) > L::kMaxFaults)
+      return fail("faults: {} faults, at most {}", s.faults_size(), L::kMaxFaults);
     for (int i = 0; i < s.faults_size(); ++i) {
       const Fault& f = s.faults(i);
       const Where at{"faults", i};

@@ -13,23 +13,27 @@ using mm::OpKind;
 using R = FieldRole;
 
 // A field `f` of the call `c` (the oneof member and its message's accessors).
-#define FL_FIELD(c, f, role, shrink)                                                     \
-  SyscallField {                                                                         \
-    #f, role, shrink, [](const Syscall& s) -> uint64_t { return uint64_t(s.c().f()); },  \
-        [](Syscall& s, uint64_t v) { s.mutable_##c()->set_##f(decltype(s.c().f())(v)); } \
+#define FL_FIELD(c, f, role, shrink)                                                                                   \
+  SyscallField {                                                                                                       \
+#f, role, shrink,                                                                                                  \
+        [](const Syscall& s)                                                                                           \
+             -> uint64_t { return uint64_t(s.c().f()); },                                                              \
+                                                       [](Syscall & s,                                                 \
+                                                          uint64_t                                                     \
+                                                              v) { s.mutable_##c()->set_##f(decltype(s.c().f())(v)); } \
   }
-#define FL_OPTIONAL(c, f, role)                                                                                 \
-  SyscallField {                                                                                                \
-    #f, role, false, [](const Syscall& s) -> uint64_t { return s.c().f(); },                                   \
+#define FL_OPTIONAL(c, f, role)                                                                              \
+  SyscallField {                                                                                             \
+#f, role, false, [](const Syscall& s) -> uint64_t { return s.c().f(); },                                   \
         [](Syscall& s, uint64_t v) { s.mutable_##c()->set_##f(v); }, [](const Syscall& s) { return s.c().has_##f(); }, \
-        [](Syscall& s) { s.mutable_##c()->clear_##f(); }                                                        \
+        [](Syscall& s) { s.mutable_##c()->clear_##f(); } \
   }
-#define FL_ENUM(c, f, message, type)                                                                     \
-  SyscallField {                                                                                         \
-    #f, R::Enum, false, [](const Syscall& s) -> uint64_t { return uint64_t(s.c().f()); },               \
+#define FL_ENUM(c, f, message, type)                                                                  \
+  SyscallField {                                                                                      \
+#f, R::Enum, false, [](const Syscall& s) -> uint64_t { return uint64_t(s.c().f()); },               \
         [](Syscall& s, uint64_t v) { s.mutable_##c()->set_##f(message::type(v)); }, nullptr, nullptr,   \
         [](uint64_t v) { return v <= uint64_t(INT32_MAX) && message::type##_IsValid(int(v)); },         \
-        uint64_t(message::type##_MAX)                                                                    \
+        uint64_t(message::type##_MAX) \
   }
 
 template <class M>
@@ -42,11 +46,12 @@ bool known(const M& m) {
 #define FL_KNOWN(c) [](const Syscall& s) { return known(s.c()); }
 
 const SyscallField kMmap[] = {
-    FL_FIELD(mmap, file, R::File, false),       FL_FIELD(mmap, addr, R::MapAddr, false),
-    FL_FIELD(mmap, length, R::MapLen, false),   FL_FIELD(mmap, offset, R::MapOffset, false),
-    FL_FIELD(mmap, shared, R::Flag, false),     FL_FIELD(mmap, writable, R::Flag, false),
+    FL_FIELD(mmap, file, R::File, false),     FL_FIELD(mmap, addr, R::MapAddr, false),
+    FL_FIELD(mmap, length, R::MapLen, false), FL_FIELD(mmap, offset, R::MapOffset, false),
+    FL_FIELD(mmap, shared, R::Flag, false),   FL_FIELD(mmap, writable, R::Flag, false),
 };
-const SyscallField kMunmap[] = {FL_FIELD(munmap, addr, R::PageAddr, false), FL_FIELD(munmap, length, R::RangeLen, false)};
+const SyscallField kMunmap[] = {FL_FIELD(munmap, addr, R::PageAddr, false),
+                                FL_FIELD(munmap, length, R::RangeLen, false)};
 const SyscallField kLoad[] = {FL_FIELD(load, addr, R::Addr, false), FL_FIELD(load, len, R::Len, true)};
 const SyscallField kStore[] = {FL_FIELD(store, addr, R::Addr, false), FL_FIELD(store, len, R::Len, true),
                                FL_FIELD(store, value, R::Value, false)};
@@ -62,7 +67,8 @@ const SyscallField kDirectWrite[] = {
     FL_FIELD(direct_write, len, R::Len, true), FL_FIELD(direct_write, value, R::Value, false)};
 const SyscallField kRevalidate[] = {FL_FIELD(revalidate, file, R::File, false)};
 const SyscallField kMadvise[] = {FL_FIELD(madvise, addr, R::PageAddr, false),
-                                 FL_FIELD(madvise, length, R::RangeLen, true), FL_ENUM(madvise, advice, Madvise, Advice)};
+                                 FL_FIELD(madvise, length, R::RangeLen, true),
+                                 FL_ENUM(madvise, advice, Madvise, Advice)};
 const SyscallField kFadvise[] = {FL_FIELD(fadvise, file, R::File, false), FL_FIELD(fadvise, offset, R::Offset, true),
                                  FL_FIELD(fadvise, len, R::AdviceLen, true)};
 const SyscallField kFsync[] = {FL_FIELD(fsync, file, R::File, false)};
@@ -70,27 +76,44 @@ const SyscallField kFsync[] = {FL_FIELD(fsync, file, R::File, false)};
 const SyscallKind kKinds[] = {
     {Syscall::kMmap, "mmap", 1, kMmap, FL_KNOWN(mmap),
      [](const Syscall& c) {
-       return Op{.kind = OpKind::Mmap, .file = c.mmap().file(), .addr = c.mmap().addr(), .offset = c.mmap().offset(),
-                 .len = c.mmap().length(), .shared = c.mmap().shared(), .writable = c.mmap().writable()};
+       return Op{.kind = OpKind::Mmap,
+                 .file = c.mmap().file(),
+                 .addr = c.mmap().addr(),
+                 .offset = c.mmap().offset(),
+                 .len = c.mmap().length(),
+                 .shared = c.mmap().shared(),
+                 .writable = c.mmap().writable()};
      }},
     {Syscall::kMunmap, "munmap", 1, kMunmap, FL_KNOWN(munmap),
-     [](const Syscall& c) { return Op{.kind = OpKind::Munmap, .addr = c.munmap().addr(), .len = c.munmap().length()}; }},
+     [](const Syscall& c) {
+       return Op{.kind = OpKind::Munmap, .addr = c.munmap().addr(), .len = c.munmap().length()};
+     }},
     {Syscall::kLoad, "load", 10, kLoad, FL_KNOWN(load),
      [](const Syscall& c) { return Op{.kind = OpKind::Load, .addr = c.load().addr(), .len = c.load().len()}; }},
     {Syscall::kStore, "store", 10, kStore, FL_KNOWN(store),
      [](const Syscall& c) {
-       return Op{.kind = OpKind::Store, .addr = c.store().addr(), .len = c.store().len(),
+       return Op{.kind = OpKind::Store,
+                 .addr = c.store().addr(),
+                 .len = c.store().len(),
                  .value = uint8_t(c.store().value())};
      }},
     {Syscall::kRead, "read", 6, kRead, FL_KNOWN(read),
      [](const Syscall& c) {
-       return Op{.kind = OpKind::Read, .file = c.read().file(), .offset = c.read().offset(), .len = c.read().len(),
-                 .has_buf = c.read().has_buf(), .buf = c.read().buf()};
+       return Op{.kind = OpKind::Read,
+                 .file = c.read().file(),
+                 .offset = c.read().offset(),
+                 .len = c.read().len(),
+                 .has_buf = c.read().has_buf(),
+                 .buf = c.read().buf()};
      }},
     {Syscall::kWrite, "write", 6, kWrite, FL_KNOWN(write),
      [](const Syscall& c) {
-       return Op{.kind = OpKind::Write, .file = c.write().file(), .offset = c.write().offset(),
-                 .len = c.write().len(), .value = uint8_t(c.write().value()), .has_buf = c.write().has_buf(),
+       return Op{.kind = OpKind::Write,
+                 .file = c.write().file(),
+                 .offset = c.write().offset(),
+                 .len = c.write().len(),
+                 .value = uint8_t(c.write().value()),
+                 .has_buf = c.write().has_buf(),
                  .buf = c.write().buf()};
      }},
     {Syscall::kFtruncate, "ftruncate", 4, kFtruncate, FL_KNOWN(ftruncate),
@@ -99,19 +122,26 @@ const SyscallKind kKinds[] = {
      }},
     {Syscall::kDirectWrite, "direct_write", 4, kDirectWrite, FL_KNOWN(direct_write),
      [](const Syscall& c) {
-       return Op{.kind = OpKind::DirectWrite, .file = c.direct_write().file(), .offset = c.direct_write().offset(),
-                 .len = c.direct_write().len(), .value = uint8_t(c.direct_write().value())};
+       return Op{.kind = OpKind::DirectWrite,
+                 .file = c.direct_write().file(),
+                 .offset = c.direct_write().offset(),
+                 .len = c.direct_write().len(),
+                 .value = uint8_t(c.direct_write().value())};
      }},
     {Syscall::kRevalidate, "revalidate", 2, kRevalidate, FL_KNOWN(revalidate),
      [](const Syscall& c) { return Op{.kind = OpKind::Revalidate, .file = c.revalidate().file()}; }},
     {Syscall::kMadvise, "madvise", 4, kMadvise, FL_KNOWN(madvise),
      [](const Syscall& c) {
-       return Op{.kind = OpKind::Madvise, .addr = c.madvise().addr(), .len = c.madvise().length(),
+       return Op{.kind = OpKind::Madvise,
+                 .addr = c.madvise().addr(),
+                 .len = c.madvise().length(),
                  .advice = c.madvise().advice() == Madvise::REMOVE ? mm::MADV_REMOVE : mm::MADV_DONTNEED};
      }},
     {Syscall::kFadvise, "fadvise", 2, kFadvise, FL_KNOWN(fadvise),
      [](const Syscall& c) {
-       return Op{.kind = OpKind::Fadvise, .file = c.fadvise().file(), .offset = c.fadvise().offset(),
+       return Op{.kind = OpKind::Fadvise,
+                 .file = c.fadvise().file(),
+                 .offset = c.fadvise().offset(),
                  .len = c.fadvise().len()};
      }},
     {Syscall::kFsync, "fsync", 2, kFsync, FL_KNOWN(fsync),

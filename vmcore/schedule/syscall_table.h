@@ -33,7 +33,7 @@ enum class FieldRole : uint8_t {
 struct SyscallField {
   const char* name;  // the field's name in schedule.proto
   FieldRole role;
-  bool shrink;       // the minimizer tries smaller values
+  bool shrink;  // the minimizer tries smaller values
   uint64_t (*get)(const Syscall& c);
   void (*set)(Syscall& c, uint64_t v);
   // proto3 `optional` fields: whether it is set, and unsetting it.

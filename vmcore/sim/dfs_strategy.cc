@@ -20,7 +20,8 @@ TaskId DfsStrategy::pick_next(const SchedPoint& p) {
   n.current = p.current;
   n.preemptive = p.current != kNoTask && (p.runnable & task_bit(p.current));
   n.branch = !reduce_ || !n.preemptive || p.access != Access::None;
-  if (!stack_.empty()) n.preemptions_before = stack_.back().preemptions_before + cost(stack_.back(), stack_.back().chosen);
+  if (!stack_.empty())
+    n.preemptions_before = stack_.back().preemptions_before + cost(stack_.back(), stack_.back().chosen);
   n.chosen = default_choice(p);
   n.tried = task_bit(n.chosen);
   stack_.push_back(n);

@@ -24,8 +24,8 @@ class DfsStrategy final : public Strategy {
   // Moves to the next schedule; false once every schedule within the bound
   // has run.
   bool next_execution();
-  uint32_t level() const { return level_; }          // current preemption bound
-  uint32_t preemptions() const;                      // of the execution that just ran
+  uint32_t level() const { return level_; }  // current preemption bound
+  uint32_t preemptions() const;              // of the execution that just ran
   // The model replayed a prefix differently: a determinism bug.
   bool diverged() const { return diverged_; }
 

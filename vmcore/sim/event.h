@@ -53,25 +53,23 @@ enum class ObjKind : uint8_t {
   NrPages,        // a = file: mapping->nrpages
   IMmap,          // a = file: whether the file is mapped (i_mmap non-empty)
   // locks
-  IMutex,         // a = file
-  IAllocSem,      // a = file
-  MmapSem,        // a = mm
-  PageLock,       // b = frame
-  IMmapLock,      // a = file
-  Ptl,            // a = mm
-  TreeLock,       // a = file
-  InfoLock,       // a = file (shmem info->lock)
-  Writeback,      // b = frame (PG_writeback waiters)
-  TestLock,       // a, b: locks made by tests and benchmarks
+  IMutex,     // a = file
+  IAllocSem,  // a = file
+  MmapSem,    // a = mm
+  PageLock,   // b = frame
+  IMmapLock,  // a = file
+  Ptl,        // a = mm
+  TreeLock,   // a = file
+  InfoLock,   // a = file (shmem info->lock)
+  Writeback,  // b = frame (PG_writeback waiters)
+  TestLock,   // a, b: locks made by tests and benchmarks
 };
 
 struct Obj {
   ObjKind kind = ObjKind::None;
   uint32_t a = 0;
   uint32_t b = 0;
-  constexpr uint64_t bits() const {
-    return (uint64_t(kind) << 56) | (uint64_t(a & 0xffffff) << 32) | b;
-  }
+  constexpr uint64_t bits() const { return (uint64_t(kind) << 56) | (uint64_t(a & 0xffffff) << 32) | b; }
   friend constexpr bool operator==(const Obj&, const Obj&) = default;
 };
 
@@ -89,10 +87,10 @@ enum class EventKind : uint8_t {
   SyscallEnd,    // arg = result
   TaskExit,
   Violation,
-  FuncEnter,     // a kernel function was entered (label = function)
+  FuncEnter,  // a kernel function was entered (label = function)
   FuncExit,
-  Access,        // an access under a lock: not a schedule point
-  Retry,         // a retry edge was taken (arg = count in this syscall)
+  Access,  // an access under a lock: not a schedule point
+  Retry,   // a retry edge was taken (arg = count in this syscall)
 };
 
 const char* event_kind_name(EventKind k);

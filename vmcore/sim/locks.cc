@@ -49,9 +49,7 @@ void OwnedLock::release(Label label, const Policy& policy) {
 
 // --- RwSemaphore ---------------------------------------------------------------
 
-TaskSet RwSemaphore::holders() const {
-  return reader_set_ | (writer_ == kNoTask ? 0 : task_bit(writer_));
-}
+TaskSet RwSemaphore::holders() const { return reader_set_ | (writer_ == kNoTask ? 0 : task_bit(writer_)); }
 
 void RwSemaphore::down_read(Label label) {
   Sim& sim = current_sim();

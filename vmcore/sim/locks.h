@@ -22,9 +22,9 @@ class OwnedLock : public Waitable {
   ~OwnedLock() = default;
 
   struct Policy {
-    bool spin;              // counts as a spinlock (sleeping under it is a bug)
-    bool exclusive;         // waiters are woken one at a time
-    QueuePos retry_pos;     // where a woken waiter that lost the race waits again
+    bool spin;           // counts as a spinlock (sleeping under it is a bug)
+    bool exclusive;      // waiters are woken one at a time
+    QueuePos retry_pos;  // where a woken waiter that lost the race waits again
     Sim::WaitKind wait;
     const char* recursion;  // misuse reports
     const char* unheld;
@@ -46,8 +46,8 @@ class SpinLock final : public OwnedLock {
   void unlock(Label label) { release(label, kPolicy); }
 
  private:
-  static constexpr Policy kPolicy{true, false, QueuePos::Tail, Sim::WaitKind::Spin, "spinlock recursion",
-                                  "spin_unlock of a lock not held"};
+  static constexpr Policy kPolicy{
+      true, false, QueuePos::Tail, Sim::WaitKind::Spin, "spinlock recursion", "spin_unlock of a lock not held"};
 };
 
 // struct mutex (2.6.20): waiters queue FIFO; unlock wakes the first waiter,
@@ -62,8 +62,8 @@ class Mutex final : public OwnedLock {
   void unlock(Label label) { release(label, kPolicy); }
 
  private:
-  static constexpr Policy kPolicy{false, true, QueuePos::Head, Sim::WaitKind::Sleep, "mutex recursion",
-                                  "mutex_unlock of a mutex not held"};
+  static constexpr Policy kPolicy{
+      false, true, QueuePos::Head, Sim::WaitKind::Sleep, "mutex recursion", "mutex_unlock of a mutex not held"};
 };
 
 // struct rw_semaphore (2.6.20 lib/rwsem.c): FIFO with hand-off. A reader queues
@@ -101,9 +101,9 @@ class RwSemaphore final : public Waitable {
 class BitLock final : public Waitable {
  public:
   explicit BitLock(Obj obj = {}) : Waitable(obj) {}
-  void lock(Label label);          // __lock_page: exclusive waiter at the tail
-  bool trylock(Label label);       // TestSetPageLocked
-  void unlock(Label label);        // clear, wake all non-exclusive and one exclusive waiter
+  void lock(Label label);              // __lock_page: exclusive waiter at the tail
+  bool trylock(Label label);           // TestSetPageLocked
+  void unlock(Label label);            // clear, wake all non-exclusive and one exclusive waiter
   void wait_until_clear(Label label);  // wait_on_bit: non-exclusive waiter at the head
   // SetPageLocked on a page nobody else can see yet (add_to_page_cache).
   void set_locked_private() { bit_ = true, locker_ = current_sim().current(); }

@@ -163,7 +163,8 @@ void Sim::schedule(const SchedPoint& p) {
   // DFS does not branch there, and the forced switch is no decision.
   if (const TaskSet owed = starving_ & p.runnable) [[unlikely]] {
     SchedPoint forced = p;
-    forced.runnable = task_bit(p.current != kNoTask && (owed & task_bit(p.current)) ? p.current : TaskId(__builtin_ctz(owed)));
+    forced.runnable =
+        task_bit(p.current != kNoTask && (owed & task_bit(p.current)) ? p.current : TaskId(__builtin_ctz(owed)));
     return pick_and_switch(forced);
   }
   pick_and_switch(p);
@@ -180,8 +181,7 @@ void Sim::pick_and_switch(const SchedPoint& p) {
 void Sim::switch_to(TaskId next) {
   const TaskId prev = current_;
   current_ = next;
-  if (tasks_[prev].state == TaskState::Finished)
-    exit_context(tasks_[prev].ctx, tasks_[next].ctx);
+  if (tasks_[prev].state == TaskState::Finished) exit_context(tasks_[prev].ctx, tasks_[next].ctx);
   switch_context(tasks_[prev].ctx, tasks_[next].ctx);
 }
 
@@ -204,8 +204,7 @@ void Sim::reschedule_away(Label label, Obj obj) {
   if (step_ >= limits_.max_steps)
     halt(StopKind::StepLimit, fmt::format("run exceeded the step limit of {} steps\n", limits_.max_steps),
          "step-limit");
-  const EventKind kind =
-      tasks_[current_].state == TaskState::Finished ? EventKind::TaskExit : EventKind::Block;
+  const EventKind kind = tasks_[current_].state == TaskState::Finished ? EventKind::TaskExit : EventKind::Block;
   schedule(SchedPoint{step_++, current_, runnable_, kind, label, obj, Access::None});
 }
 
@@ -220,8 +219,7 @@ void Sim::halt(StopKind kind, std::string report, std::string signature) {
   stop_.kind = kind;
   stop_.report = std::move(report);
   stop_.signature = std::move(signature);
-  record(Event{step_, current_, EventKind::Violation, Access::None, kNoTask, kHalt, Obj{},
-               static_cast<int64_t>(kind)});
+  record(Event{step_, current_, EventKind::Violation, Access::None, kNoTask, kHalt, Obj{}, static_cast<int64_t>(kind)});
   halted_ = true;
   throw HaltUnwind{};
 }
@@ -320,8 +318,14 @@ void Sim::enqueue(WaitQueue& wq, TaskId t, QueuePos pos) {
 void Sim::dequeue(TaskId t) {
   TaskSlot& s = tasks_[t];
   WaitQueue& wq = *s.wq;
-  if (s.wq_prev != kNoTask) tasks_[s.wq_prev].wq_next = s.wq_next; else wq.head_ = s.wq_next;
-  if (s.wq_next != kNoTask) tasks_[s.wq_next].wq_prev = s.wq_prev; else wq.tail_ = s.wq_prev;
+  if (s.wq_prev != kNoTask)
+    tasks_[s.wq_prev].wq_next = s.wq_next;
+  else
+    wq.head_ = s.wq_next;
+  if (s.wq_next != kNoTask)
+    tasks_[s.wq_next].wq_prev = s.wq_prev;
+  else
+    wq.tail_ = s.wq_prev;
   s.wq = nullptr;
   s.wq_next = s.wq_prev = kNoTask;
 }
@@ -333,9 +337,10 @@ void Sim::might_sleep(Label label) {
   auto report = [&] {
     std::string held;
     for (int i = 0; i < s.nheld; ++i) held += fmt::format("{}{}", i ? ", " : "", describe(s.held[i]->obj()));
-    return fmt::format("BUG: sleeping function called from invalid context at {}\n"
-                       "  task {} ({}) holds {} spinlock(s); held: {}\n",
-                       label.name, current_, s.name, s.spin_depth, held);
+    return fmt::format(
+        "BUG: sleeping function called from invalid context at {}\n"
+        "  task {} ({}) holds {} spinlock(s); held: {}\n",
+        label.name, current_, s.name, s.spin_depth, held);
   };
   halt(StopKind::Violation, report(), fmt::format("sleep-in-atomic:{}", label.name));
 }
@@ -387,8 +392,7 @@ void Sim::wake_up(WaitQueue& wq, int nr_exclusive, Obj obj) {
 void Sim::held_push(const Waitable& lock, bool spin) {
   TaskSlot& s = tasks_[current_];
   if (s.nheld == kMaxHeld)
-    halt(StopKind::Violation, fmt::format("BUG: task {} holds more than {} locks\n", current_, kMaxHeld),
-         "lock-depth");
+    halt(StopKind::Violation, fmt::format("BUG: task {} holds more than {} locks\n", current_, kMaxHeld), "lock-depth");
   s.held[s.nheld++] = &lock;
   if (spin) ++s.spin_depth;
 }
@@ -416,8 +420,8 @@ void Sim::retry(Label label) {
   if (++s.retries >= kFairRetries) starving_ |= task_bit(current_);
   if (s.retries > limits_.max_retries)
     halt(StopKind::Livelock,
-         fmt::format("INFO: livelock: task {} ({}) took the retry at {} more than {} times in one call\n",
-                     current_, s.name, label.name, limits_.max_retries),
+         fmt::format("INFO: livelock: task {} ({}) took the retry at {} more than {} times in one call\n", current_,
+                     s.name, label.name, limits_.max_retries),
          fmt::format("livelock:{}", label.name));
 }
 
