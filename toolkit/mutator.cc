@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "toolkit/schedule_edit.h"
+#include "vmcore/mm/mm.h"
 #include "vmcore/mm/types.h"
 #include "vmcore/schedule/schedule_io.h"
 #include "vmcore/schedule/syscall_table.h"
@@ -87,6 +88,11 @@ uint64_t draw(Ctx& c, const SyscallKind& kind, const SyscallField& f, uint32_t p
     case FieldRole::AdviceLen: return c.chance(50) ? 0 : random_len(c);
     case FieldRole::Value: return random_value(c);
     case FieldRole::Flag: return c.chance(70);
+    case FieldRole::Mode:  // a hole punch mostly; the kernel answers the rest
+      return c.chance(80) ? mm::FALLOC_FL_PUNCH_HOLE | mm::FALLOC_FL_KEEP_SIZE
+                          : c.one_of<uint64_t>({0, mm::FALLOC_FL_KEEP_SIZE, mm::FALLOC_FL_PUNCH_HOLE, 0x10});
+    case FieldRole::MsyncFlags:
+      return c.chance(80) ? mm::MS_SYNC : c.one_of<uint64_t>({mm::MS_ASYNC, mm::MS_INVALIDATE, mm::MS_SYNC | mm::MS_ASYNC});
     case FieldRole::Enum:
       for (;;)
         if (const uint64_t v = c.below(f.max + 1); f.valid(v)) return v;

@@ -95,11 +95,12 @@ FaultKind fault_kind(Fault::Kind k) {
 }
 
 // Inserts a page into the cache as if it had been read (or written) long ago.
-page* setup_cache_page(inode& in, uint64_t index, bool dirty) {
+page* setup_cache_page(inode& in, uint64_t index, const uint8_t* contents, bool dirty) {
   page* p = alloc_page();
   p->mapping = in.i_mapping;
   p->index = pgoff_t(index);
-  std::memcpy(p->data, in.disk + index * PAGE_SIZE, PAGE_SIZE);
+  p->b_blocknr = in.i_block[index];
+  std::memcpy(p->data, contents + index * PAGE_SIZE, PAGE_SIZE);
   p->flags |= PG_uptodate | (dirty ? PG_dirty : 0);
   in.i_mapping->page_tree.slots[index] = p;
   in.i_mapping->page_tree.tag_dirty[index] = dirty;
@@ -120,6 +121,10 @@ void build_files(mm::Kernel& k, checks::Checks& c, const Schedule& s) {
     k.free_head = f;
   }
   k.nr_free = kMaxFrames;
+  for (uint32_t b = kMaxBlocks; b-- > 0;) {  // block 0 is handed out first
+    k.bdev.next_free[b] = k.bdev.free_head;
+    k.bdev.free_head = b;
+  }
 
   k.nfiles = uint32_t(s.files_size());
   for (uint32_t i = 0; i < k.nfiles; ++i) {
@@ -144,21 +149,23 @@ void build_files(mm::Kernel& k, checks::Checks& c, const Schedule& s) {
     in.i_data.tree_lock.set_obj({sim::ObjKind::TreeLock, i, 0});
     in.i_data.i_mmap_lock.set_obj({sim::ObjKind::IMmapLock, i, 0});
     in.info.lock.set_obj({sim::ObjKind::InfoLock, i, 0});
-    std::memcpy(in.disk, f.contents().data(), std::min<size_t>(f.contents().size(), size_t(f.size())));
+    in.i_block.fill(kNoBlock);
+    uint8_t contents[kMaxFileBytes] = {};
+    std::memcpy(contents, f.contents().data(), std::min<size_t>(f.contents().size(), size_t(f.size())));
     const uint64_t pages = (f.size() + PAGE_SIZE - 1) / PAGE_SIZE;
     if (in.kind == FileKind::Shmem) {
       // tmpfs keeps its data in the page cache: written long ago, so dirty.
-      for (uint64_t idx = 0; idx < pages; ++idx) setup_cache_page(in, idx, true);
+      for (uint64_t idx = 0; idx < pages; ++idx) setup_cache_page(in, idx, contents, true);
       if (pages) in.info.flags |= SHMEM_PAGEIN;
       in.info.next_index = pages;
       in.info.alloced = pages;
-      std::memset(in.disk, 0, sizeof(in.disk));  // the disk is not tmpfs's backing store
     } else {
+      // Written long ago: every page inside i_size has its block.
+      for (uint64_t idx = 0; idx < pages; ++idx)
+        bdev_write(blockfs_get_block(&in, pgoff_t(idx), true), 0, contents + idx * PAGE_SIZE, PAGE_SIZE);
       for (uint32_t idx : f.cached_pages())
-        if (!in.i_mapping->page_tree.slots[idx]) setup_cache_page(in, idx, false);
+        if (!in.i_mapping->page_tree.slots[idx]) setup_cache_page(in, idx, contents, false);
     }
-    uint8_t contents[kMaxFileBytes] = {};
-    std::memcpy(contents, f.contents().data(), std::min<size_t>(f.contents().size(), size_t(f.size())));
     checks::init_oracle(c, i, contents, in.i_size);
   }
   k.nmms = uint32_t(s.processes_size());
@@ -285,8 +292,9 @@ Outcome Runner::run(const Schedule& s, sim::Strategy& strategy, const RunOptions
     auto* out = static_cast<OpOutput*>(
         arena.allocate(sizeof(OpOutput) * std::max<size_t>(task_ops.size(), 1), alignof(OpOutput)));
     outputs.push_back(out);
-    tasks[t] = UserTask{sim::TaskId(t), &k->mms[task.process()], task_ops, out};
+    tasks[t] = UserTask{sim::TaskId(t), &k->mms[task.process()], task_ops, out, task.repeat()};
     sim.spawn(task.name().empty() ? kTaskNames[t] : task.name().c_str(), user_task_main, &tasks[t]);
+    if (task.repeat() && !task_ops.empty()) sim.set_repeating(sim::TaskId(t));
   }
   k->io_wait.spawn_waiter(sim, "end_io", end_io_task, nullptr, "end_io:idle");
   k->pdflush_wait.spawn_waiter(sim, "pdflush", pdflush, nullptr, "pdflush:idle");
@@ -324,7 +332,7 @@ Outcome Runner::run(const Schedule& s, sim::Strategy& strategy, const RunOptions
       if (e.kind == sim::EventKind::SyscallEnd && e.task < ntasks) ++done[e.task];
     out.results.resize(ntasks);
     for (uint32_t t = 0; t < ntasks; ++t)
-      for (uint32_t i = 0; i < done[t]; ++i) {
+      for (uint32_t i = 0; i < std::min<uint32_t>(done[t], uint32_t(tasks[t].ops.size())); ++i) {
         const OpOutput& o = outputs[t][i];
         out.results[t].push_back({o.ret, std::vector<uint8_t>(o.data, o.data + o.ndata)});
       }

@@ -10,6 +10,17 @@
 
 namespace faultline::mm {
 
+void bdev_read(uint32_t block, uint8_t* to) {
+  if (block == kNoBlock)
+    std::memset(to, 0, PAGE_SIZE);
+  else
+    std::memcpy(to, kernel().bdev.data[block].data(), PAGE_SIZE);
+}
+
+void bdev_write(uint32_t block, unsigned offset, const uint8_t* from, unsigned n) {
+  std::memcpy(kernel().bdev.data[block].data() + offset, from, n);
+}
+
 void submit_page_io(page* p, bool write) {
   Kernel& k = kernel();
   inode* host = p->mapping->host;
@@ -21,6 +32,7 @@ void submit_page_io(page* p, bool write) {
   IoRequest& rq = k.io[k.io_tail % kMaxIoRequests];
   rq.pg = p;
   rq.host = host;
+  rq.block = p->b_blocknr;
   rq.write = write;
   rq.error = k.faults.should_fail(write ? FaultKind::WritepageEio : FaultKind::ReadpageEio);
   rq.isize = host->i_size;
@@ -43,7 +55,7 @@ void end_io_read(const IoRequest& rq) {
     // The part of the page beyond i_size (at submission) reads as zero.
     const loff_t start = page_offset(p->index);
     const loff_t valid = std::clamp<loff_t>(rq.isize - start, 0, PAGE_SIZE);
-    std::memcpy(p->data, rq.host->disk + start, size_t(valid));
+    bdev_read(rq.block, p->data);
     std::memset(p->data + valid, 0, PAGE_SIZE - size_t(valid));
     SetPageUptodate(p);
   }
@@ -62,7 +74,7 @@ void end_io_write(const IoRequest& rq) {
     const loff_t i_size = i_size_read(rq.host, "end_buffer_async_write:i_size_read");
     const loff_t valid = std::clamp<loff_t>(i_size - start, 0, PAGE_SIZE);
     point_write("end_buffer_async_write:disk", obj_disk(rq.host, p->index));
-    std::memcpy(rq.host->disk + start, p->data, size_t(valid));
+    bdev_write(rq.block, 0, p->data, unsigned(valid));
   }
   end_page_writeback(p);
 }

@@ -159,6 +159,8 @@ void Checks::mm_filemap_add_to_page_cache(const page* p) {
   if (p->index.v < kMaxFilePages) touched_at[p->mapping->id][p->index.v] = now();
 }
 
+void Checks::block_freed(const inode*, pgoff_t, uint32_t block) { freed_by[block] = innermost_function(kernel->sim->current()); }
+
 void Checks::mm_filemap_delete_from_page_cache(const page* p) {
   removed_by[p->frame] = removal_path(kernel->sim->current());
 }
@@ -229,6 +231,40 @@ std::optional<Finding> check_mapped_beyond_eof(Checks& c, inode* inode, loff_t s
   return std::nullopt;
 }
 
+namespace {
+
+// Who owns a block now: "file F page I", or "nobody (free)".
+std::string block_owner(const Kernel& k, uint32_t block) {
+  for (uint32_t f = 0; f < k.nfiles; ++f)
+    for (uint32_t i = 0; i < kMaxFilePages; ++i)
+      if (k.inodes[f].i_block[i] == block) return fmt::format("file {} page {}", f, i);
+  return "nobody (free)";
+}
+
+// A cached page inside EOF whose buffer maps a block its file no longer has
+// there: a block that was freed (and may be reused by another file) while the
+// page kept it. Its writeback goes to that block; its data is not the file's.
+std::optional<Finding> check_stale_block(const Checks& c, const inode& in, const page* p) {
+  if (!p || p->b_blocknr == kNoBlock || in.kind == FileKind::Shmem) return std::nullopt;
+  const uint64_t eof_pages = (uint64_t(in.i_size) + PAGE_SIZE - 1) >> PAGE_SHIFT;
+  if (p->index.v >= eof_pages || in.i_block[p->index.v] == p->b_blocknr) return std::nullopt;
+  const Kernel& k = *c.kernel;
+  const char* freed_by = c.freed_by[p->b_blocknr] ? c.freed_by[p->b_blocknr] : "?";
+  return Finding{"faultline: stale block: a cached page maps a disk block its file freed",
+                 fmt::format("file {} page {}: the page's buffer maps block {}, the file's map has {}\n"
+                             "freed by: {}; the block now belongs to {}\n{}\n{}\n",
+                             in.i_ino, p->index.v, p->b_blocknr,
+                             in.i_block[p->index.v] == kNoBlock ? std::string("a hole")
+                                                                : fmt::format("block {}", in.i_block[p->index.v]),
+                             freed_by, block_owner(k, p->b_blocknr),
+                             p->_mapcount >= 0 ? "The page is mapped: stores through it reach that block."
+                                               : "The page is not mapped.",
+                             describe_page(p)),
+                 fmt::format("stale-block:{}", freed_by)};
+}
+
+}  // namespace
+
 std::optional<Finding> check_state(Checks& c) {
   Kernel& k = *c.kernel;
   const char* fn = innermost_function(k.sim->current());
@@ -283,6 +319,7 @@ std::optional<Finding> check_state(Checks& c) {
         return Finding{"faultline: use after free: the page cache holds a free page frame",
                        fmt::format("file {} index {}\n{}\n", f, i, describe_page(p)),
                        fmt::format("use-after-free:page-cache:{}", fn)};
+      if (auto stale = check_stale_block(c, k.inodes[f], p)) return stale;
     }
   }
   return std::nullopt;

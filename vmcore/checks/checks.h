@@ -78,6 +78,8 @@ struct Checks final : mm::Tracer {
   std::array<std::array<uint8_t, mm::kMaxFilePages>, mm::kMaxFiles> pages_being_written{};
   // The kernel function that last took each frame out of the page cache.
   std::array<const char*, mm::kMaxFrames> removed_by{};
+  // The kernel function that last freed each block.
+  std::array<const char*, mm::kMaxBlocks> freed_by{};
   // The hole punch each task has in progress.
   std::array<ChangeWindow, sim::kMaxTasks> punches{};
   uint64_t checked_gen = 0;
@@ -88,6 +90,7 @@ struct Checks final : mm::Tracer {
   void punch_hole_end(const mm::inode* inode, int error) override;
   void mmu_store(mm::mm_struct* mm, unsigned long addr, const uint8_t* data, unsigned long n) override;
   void end_io_write_error(const mm::inode* host, mm::pgoff_t index) override;
+  void block_freed(const mm::inode* inode, mm::pgoff_t index, uint32_t block) override;
 };
 
 void init_oracle(Checks& c, uint32_t file, const uint8_t* contents, mm::loff_t size);

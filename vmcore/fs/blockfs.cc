@@ -1,7 +1,8 @@
 // A minimal block filesystem with the generic address_space operations of
 // 2.6.20 (block_read_full_page, block_write_full_page, block_prepare_write,
-// generic_commit_write, blockdev_direct_IO). Blocks are pages; the disk is
-// inode->disk, always zero beyond i_size.
+// generic_commit_write, blockdev_direct_IO). A block is a page; each file has
+// a block map (inode->i_block) onto the block device, and a new block reads
+// as zeros, so a file reads zero in its holes and beyond i_size.
 #include <algorithm>
 #include <cstring>
 
@@ -11,10 +12,44 @@
 
 namespace faultline::mm {
 
+// get_block: the block of page index `idx`, allocated (zeroed) for a hole if
+// create; kNoBlock for a hole otherwise.
+uint32_t blockfs_get_block(inode* inode, pgoff_t idx, bool create) {
+  uint32_t& b = inode->i_block[idx.v];
+  if (b != kNoBlock || !create) return b;
+  block_device& bdev = kernel().bdev;
+  if (bdev.free_head == kNoBlock) return kNoBlock;  // the device holds every page of every file: not reached
+  b = bdev.free_head;
+  bdev.free_head = bdev.next_free[b];
+  bdev.in_use[b] = true;
+  bdev.data[b] = {};
+  return b;
+}
+
+// Frees the blocks of pages [start, end): they go back to the device, the
+// most recently freed first out.
+void blockfs_free_blocks(inode* inode, pgoff_t start, pgoff_t end) {
+  block_device& bdev = kernel().bdev;
+  for (uint64_t i = start.v; i < std::min<uint64_t>(end.v, kMaxFilePages); ++i) {
+    const uint32_t b = inode->i_block[i];
+    if (b == kNoBlock) continue;
+    inode->i_block[i] = kNoBlock;
+    bdev.in_use[b] = false;
+    bdev.next_free[b] = bdev.free_head;
+    bdev.free_head = b;
+    tracer().block_freed(inode, pgoff_t(i), b);
+  }
+  state_changed();
+}
+
 namespace {
 
 // Reads go through the I/O queue: the page stays locked until completion.
+// The buffer is mapped now (a hole stays unmapped and reads as zeros).
 int blockfs_readpage(inode* file, page* p) {
+  // block_read_full_page maps the buffers inside i_size; those beyond it are
+  // zeroed, not mapped (the I/O reads i_size as the submission does).
+  if (page_offset(p->index) < file->i_size) p->b_blocknr = blockfs_get_block(file, p->index, false);
   submit_page_io(p, false);
   return 0;
 }
@@ -36,6 +71,7 @@ int blockfs_writepage(page* p) {
     point_write("block_write_full_page:zero_tail", obj_page_data(p));
     std::memset(p->data + offset, 0, PAGE_CACHE_SIZE - offset);
   }
+  if (p->b_blocknr == kNoBlock) p->b_blocknr = blockfs_get_block(host, p->index, true);
   test_set_page_writeback(p);
   unlock_page(p);
   submit_page_io(p, true);
@@ -49,9 +85,10 @@ int blockfs_prepare_write(inode* file, page* p, unsigned from, unsigned to) {
   if (PageUptodate(p) || (from == 0 && to == PAGE_CACHE_SIZE)) return 0;
   const loff_t i_size = i_size_read(file, "block_prepare_write:i_size_read");
   uint8_t block[PAGE_SIZE] = {};
+  p->b_blocknr = blockfs_get_block(file, p->index, true);
   if (page_offset(p->index) < i_size) {
     point_read("block_prepare_write:ll_rw_block", obj_disk(file, p->index));
-    std::memcpy(block, file->disk + page_offset(p->index), PAGE_SIZE);
+    bdev_read(p->b_blocknr, block);
   }
   point_write("block_prepare_write:fill", obj_page_data(p));
   std::memcpy(p->data, block, from);
@@ -80,8 +117,9 @@ long blockfs_direct_IO(inode* file, loff_t pos, const uint8_t* buf, unsigned lon
   for (unsigned long done = 0; done < len;) {
     const loff_t at = pos + loff_t(done);
     const unsigned long chunk = std::min(len - done, PAGE_SIZE - (at & (PAGE_SIZE - 1)));
-    point_write("blockdev_direct_IO:write", obj_disk(file, pgoff_t(uint64_t(at) >> PAGE_SHIFT)));
-    std::memcpy(file->disk + at, buf + done, chunk);
+    const pgoff_t idx(uint64_t(at) >> PAGE_SHIFT);
+    point_write("blockdev_direct_IO:write", obj_disk(file, idx));
+    bdev_write(blockfs_get_block(file, idx, true), unsigned(at & (PAGE_SIZE - 1)), buf + done, chunk);
     done += chunk;
   }
   up_read(&file->i_alloc_sem, "blockdev_direct_IO:i_alloc_sem_up");
@@ -97,18 +135,26 @@ int nfs_launder_page(page* p) {
   const loff_t start = page_offset(p->index);
   if (start < i_size) {
     point_write("nfs_launder_page:write", obj_disk(host, p->index));
-    std::memcpy(host->disk + start, p->data, size_t(std::min<loff_t>(PAGE_SIZE, i_size - start)));
+    if (p->b_blocknr == kNoBlock) p->b_blocknr = blockfs_get_block(host, p->index, true);
+    bdev_write(p->b_blocknr, 0, p->data, unsigned(std::min<loff_t>(PAGE_SIZE, i_size - start)));
   }
   return 0;
 }
 
-// ->truncate: free the blocks beyond i_size.
+// ->truncate: free the blocks beyond i_size and zero the tail of the last
+// one, so that the file reads zero beyond i_size when it grows again.
 void blockfs_truncate(inode* inode) {
   KFUNC("blockfs_truncate");
   const loff_t size = inode->i_size;
   if (size >= kMaxFileBytes) return;
-  point_write("blockfs_truncate:free_blocks", obj_disk(inode, pgoff_t(uint64_t(size) >> PAGE_SHIFT)));
-  std::memset(inode->disk + size, 0, size_t(kMaxFileBytes - size));
+  const pgoff_t last(uint64_t(size) >> PAGE_SHIFT);
+  point_write("blockfs_truncate:free_blocks", obj_disk(inode, last));
+  const unsigned tail = unsigned(size & (PAGE_SIZE - 1));
+  if (tail && inode->i_block[last.v] != kNoBlock) {
+    static constexpr uint8_t zeros[PAGE_SIZE] = {};
+    bdev_write(inode->i_block[last.v], tail, zeros, PAGE_SIZE - tail);
+  }
+  blockfs_free_blocks(inode, tail ? last + 1 : last, pgoff_t(kMaxFilePages));
 }
 
 // do_fsync: write the dirty pages back and wait for them.
@@ -152,6 +198,7 @@ int blockfs_page_mkwrite(vm_area_struct* vma, page* p) {
   KFUNC("blockfs_page_mkwrite");
   point_write("blockfs_page_mkwrite:get_block", obj_disk(vma->vm_file, p->index));
   if (kernel().faults.should_fail(FaultKind::PageMkwriteFail)) return -ENOSPC;
+  p->b_blocknr = blockfs_get_block(vma->vm_file, p->index, true);
   p->flags |= PG_mkwrite;
   return 0;
 }

@@ -39,6 +39,7 @@ struct FaultInjector {
 struct IoRequest {
   page* pg = nullptr;
   inode* host = nullptr;
+  uint32_t block = kNoBlock;  // the block the page's buffer maps (a hole reads as zeros)
   bool write = false;
   bool error = false;
   loff_t isize = 0;  // i_size when submitted: the part of the page beyond it reads as zero
@@ -81,6 +82,8 @@ struct Kernel {
   // Background writeback (pdflush): kicked when a page becomes dirty.
   bool pdflush_kicked = false;
   sim::EventQueue pdflush_wait{sim::Obj{sim::ObjKind::IoQueue, 1, 0}};
+
+  block_device bdev;
 
   FaultInjector faults;
   // Bumped whenever a pte or the page cache changes: the step checks run then.

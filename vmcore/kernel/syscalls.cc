@@ -26,6 +26,9 @@ const char* op_name(OpKind k) {
     case OpKind::Madvise: return "madvise";
     case OpKind::Fadvise: return "fadvise";
     case OpKind::Fsync: return "fsync";
+    case OpKind::Fallocate: return "fallocate";
+    case OpKind::Msync: return "msync";
+    case OpKind::Stat: return "stat";
   }
   return "?";
 }
@@ -45,6 +48,9 @@ std::string result_name(int64_t ret) {
     case ENOSPC: return "-ENOSPC";
     case ENOSYS: return "-ENOSYS";
     case EOVERFLOW: return "-EOVERFLOW";
+    case EOPNOTSUPP: return "-EOPNOTSUPP";
+    case EBADF: return "-EBADF";
+    case EBUSY: return "-EBUSY";
     default: return std::to_string(ret);
   }
 }
@@ -65,6 +71,9 @@ sim::Label syscall_label(OpKind k) {
     case OpKind::Madvise: return "syscall:madvise";
     case OpKind::Fadvise: return "syscall:fadvise";
     case OpKind::Fsync: return "syscall:fsync";
+    case OpKind::Fallocate: return "syscall:fallocate";
+    case OpKind::Msync: return "syscall:msync";
+    case OpKind::Stat: return "syscall:stat";
   }
   return "syscall:?";
 }
@@ -193,6 +202,12 @@ void do_syscall(const Op& op, OpOutput* out) {
     case OpKind::Madvise: ret = sys_madvise(op.addr, op.len, op.advice); break;
     case OpKind::Fadvise: ret = sys_fadvise64_64(file_of(op), loff_t(op.offset), loff_t(op.len)); break;
     case OpKind::Fsync: ret = file_of(op)->i_fop->fsync(file_of(op)); break;
+    case OpKind::Fallocate:
+      // sys_fallocate came with 2.6.23.
+      ret = cfg().sys_fallocate ? do_fallocate(file_of(op), int(op.flags), loff_t(op.offset), loff_t(op.len)) : -ENOSYS;
+      break;
+    case OpKind::Msync: ret = sys_msync(op.addr, op.len, int(op.flags)); break;
+    case OpKind::Stat: ret = vfs_getattr(file_of(op)); break;
   }
   out->ret = ret;
 }
@@ -201,7 +216,8 @@ void user_task_main(void* arg) {
   auto& task = *static_cast<UserTask*>(arg);
   sim::Sim& s = sim();
   current().mm = task.mm;
-  for (size_t i = 0; i < task.ops.size(); ++i) {
+  for (size_t n = 0; n < task.ops.size() * (size_t(task.repeat) + 1); ++n) {
+    const size_t i = n % task.ops.size();
     const Op& op = task.ops[i];
     s.point(syscall_label(op.kind), sim::Obj{}, sim::Access::None, sim::EventKind::SyscallBegin, int64_t(i));
     s.reset_retries();

@@ -23,6 +23,9 @@ enum class OpKind : uint8_t {
   Madvise,
   Fadvise,
   Fsync,
+  Fallocate,
+  Msync,
+  Stat,
 };
 
 const char* op_name(OpKind k);
@@ -39,6 +42,7 @@ struct Op {
   bool has_buf = false;  // read/write through a user buffer at `buf`
   uint64_t buf = 0;
   int advice = 0;
+  uint32_t flags = 0;  // fallocate mode, msync flags
 };
 
 // Results: >= 0 bytes (or 0), -errno, or a signal as kSignalBase - signo.
@@ -59,7 +63,8 @@ struct UserTask {
   sim::TaskId id = 0;
   mm_struct* mm = nullptr;
   std::span<const Op> ops;
-  OpOutput* out = nullptr;  // one per op
+  OpOutput* out = nullptr;  // one per op (a repeating task's last round)
+  uint32_t repeat = 0;      // runs the ops 1 + repeat times
 };
 
 // The body of a simulated user task.

@@ -22,6 +22,8 @@ class Tracer {
   // The MMU stored n bytes at a user address (a user store or a kernel copy
   // to user space) through a pte of mm.
   virtual void mmu_store(mm_struct* mm, unsigned long addr, const uint8_t* data, unsigned long n) {}
+  // A block filesystem freed the block of page `index` (truncate, hole punch).
+  virtual void block_freed(const inode* inode, pgoff_t index, uint32_t block) {}
   // A page's write I/O completed with an error.
   virtual void end_io_write_error(const inode* host, pgoff_t index) {}
 

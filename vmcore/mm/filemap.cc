@@ -152,6 +152,7 @@ void __remove_from_page_cache(page* p) {
   mapping->page_tree.tag_dirty[p->index.v] = false;
   access_note("__remove_from_page_cache:page->mapping", obj_page_mapping(p), sim::Access::Write);
   p->mapping = nullptr;
+  p->b_blocknr = kNoBlock;  // its buffers went with it (block_invalidatepage, try_to_release_page)
   --mapping->nrpages;
   tracer().mm_filemap_delete_from_page_cache(p);
   state_changed();

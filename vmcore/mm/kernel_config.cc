@@ -30,6 +30,8 @@ const SwitchInfo kSwitches[] = {
     {"fault_dirty_page_wait", &KernelConfig::fault_dirty_page_wait, "2.6.23",
      "do_wp_page waits for the page lock of the page it dirties before set_page_dirty; "
      "clear_page_dirty_for_io BUG_ONs an unlocked page (clear_page_dirty_for_io vs fault race)"},
+    {"sys_fallocate", &KernelConfig::sys_fallocate, "2.6.23",
+     "the fallocate() system call; a filesystem without ->fallocate returns -EOPNOTSUPP"},
     {"filemap_fault_sigbus_release", &KernelConfig::filemap_fault_sigbus_release, "2.6.24",
      "filemap_fault releases the page when the i_size re-check under the page lock fails", "fault_vm_fault_locked"},
     {"buffered_write_atomic_copy", &KernelConfig::buffered_write_atomic_copy, "2.6.24",
@@ -59,7 +61,7 @@ const std::vector<PresetInfo>& presets() {
     std::vector<const char*> v23 = {
         "seed_fault_pagelock",           "seed_remove_mapped_bug",       "merged_truncate_unmap",
         "fault_vm_fault_locked",         "fault_mkwrite_unlocked",       "shmem_punch_unmap",
-        "madvise_remove_drops_mmap_sem", "wp_page_mkwrite_late_release", "fault_dirty_page_wait"};
+        "madvise_remove_drops_mmap_sem", "wp_page_mkwrite_late_release", "fault_dirty_page_wait", "sys_fallocate"};
     p.push_back({"v2.6.23",
                  "the merged form of the fix with the 2.6.21 hole-punch fixes and 2.6.23's fault changes",
                  Era::Linux26,

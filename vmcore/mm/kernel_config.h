@@ -51,6 +51,9 @@ struct KernelConfig {
   // do_no_page holds that lock across the pte install already), and
   // clear_page_dirty_for_io BUG_ONs an unlocked page.
   bool fault_dirty_page_wait = false;
+  // 2.6.23: the fallocate() system call (no filesystem of the model has
+  // ->fallocate before 3.x: -EOPNOTSUPP).
+  bool sys_fallocate = false;
   // 2.6.24: filemap_fault releases the page when the i_size re-check fails.
   bool filemap_fault_sigbus_release = false;
   // 2.6.24: the buffered write copies atomically under the page lock; a short

@@ -161,6 +161,10 @@ long do_mmap_pgoff(mm_struct* mm, inode* file, unsigned long addr, unsigned long
                    pgoff_t pgoff);
 int do_munmap(mm_struct* mm, unsigned long start, unsigned long len);
 
+// ---- mm/msync.c ---------------------------------------------------------------------
+enum { MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4 };
+long sys_msync(unsigned long start, unsigned long len, int flags);
+
 // ---- mm/madvise.c, mm/fadvise.c -------------------------------------------------
 enum { MADV_DONTNEED = 4, MADV_REMOVE = 9 };
 long sys_madvise(unsigned long start, unsigned long len_in, int behavior);
@@ -172,7 +176,17 @@ void blockfs_get_inode(inode* inode);
 extern const file_operations blockfs_file_operations;
 int blockfs_page_mkwrite(vm_area_struct* vma, page* p);
 int do_truncate(inode* inode, loff_t length);
+// fs/open.c: sys_fallocate's checks, then the filesystem's ->fallocate.
+enum { FALLOC_FL_KEEP_SIZE = 0x01, FALLOC_FL_PUNCH_HOLE = 0x02 };
+long do_fallocate(inode* inode, int mode, loff_t offset, loff_t len);
+// fs/stat.c: the size fstat() reports.
+int64_t vfs_getattr(inode* inode);
+uint32_t blockfs_get_block(inode* inode, pgoff_t idx, bool create);
+void blockfs_free_blocks(inode* inode, pgoff_t start, pgoff_t end);
 void submit_page_io(page* p, bool write);
+// The block device's data: a hole (kNoBlock) reads as zeros.
+void bdev_read(uint32_t block, uint8_t* to);
+void bdev_write(uint32_t block, unsigned offset, const uint8_t* from, unsigned n);
 void end_io_task(void* arg);  // the I/O completion task
 
 // ---- drivers/: a legacy nopage driver that never sets VM_CAN_INVALIDATE ----------

@@ -48,6 +48,7 @@ page* alloc_page() {
   p->_mapcount = -1;
   p->mapping = nullptr;
   p->index = pgoff_t(0);
+  p->b_blocknr = kNoBlock;
   // Contents are left as the previous user wrote them, as the kernel does
   // without __GFP_ZERO.
   return p;

@@ -32,6 +32,8 @@ inline constexpr uint32_t kMaxVpn = 64;  // user addresses below kMaxVpn * PAGE_
 inline constexpr unsigned long TASK_SIZE = kMaxVpn * PAGE_SIZE;
 inline constexpr uint32_t kMaxFrames = 256;
 inline constexpr uint32_t kMaxIoRequests = 64;
+inline constexpr uint32_t kMaxBlocks = kMaxFiles * kMaxFilePages;  // the block device: every page of every file
+inline constexpr uint32_t kNoBlock = 0xffffffffu;
 
 // Page-cache index: a distinct type so it never mixes with byte offsets or frames.
 struct pgoff_t {
@@ -75,6 +77,10 @@ struct page {
   address_space* mapping = nullptr;
   pgoff_t index;
   uint8_t data[PAGE_SIZE] = {};
+  // The disk block its buffer maps (BH_Mapped, b_blocknr; a block is a page),
+  // or kNoBlock: set when get_block maps it for a read, a write or
+  // ->page_mkwrite; the cache keeps it until the page leaves.
+  uint32_t b_blocknr = kNoBlock;
   uint32_t next_free = 0;  // free-list link (model)
   bool in_free_list = false;
 };
@@ -130,6 +136,16 @@ inline constexpr unsigned long SHMEM_TRUNCATE = 2;  // VM_WRITE in the kernel
 struct inode_operations;
 struct file_operations;
 
+// The block device under the block filesystem: a block holds a page's bytes.
+// Freed blocks are handed out again first (LIFO), so another file's write may
+// get a block that a truncate or a hole punch just freed.
+struct block_device {
+  std::array<std::array<uint8_t, PAGE_SIZE>, kMaxBlocks> data{};
+  std::array<bool, kMaxBlocks> in_use{};
+  std::array<uint32_t, kMaxBlocks> next_free{};
+  uint32_t free_head = kNoBlock;
+};
+
 struct inode {
   uint32_t i_ino = 0;
   loff_t i_size = 0;
@@ -141,8 +157,9 @@ struct inode {
   const file_operations* i_fop = nullptr;  // the file's f_op (one open file per inode in the model)
   FileKind kind = FileKind::Regular;
   shmem_inode_info info;  // SHMEM only
-  // The backing store of disk-backed files (all zero beyond i_size).
-  uint8_t disk[kMaxFileBytes] = {};
+  // The block map of a block filesystem's file (its extents, shrunk): the
+  // block of each page index, or kNoBlock for a hole.
+  std::array<uint32_t, kMaxFilePages> i_block;
   unsigned ra_pages = 4;
   bool has_page_mkwrite = false;
   bool has_launder_page = false;
@@ -254,6 +271,8 @@ struct inode_operations {
   void (*truncate_range)(inode* inode, loff_t start, loff_t end) = nullptr;
   // notify_change(ATTR_SIZE); without it, inode_setattr (vmtruncate).
   int (*setattr)(inode* inode, loff_t size) = nullptr;
+  // 2.6.23 to 2.6.37; from 2.6.38 on it is file_operations' (the model keeps one).
+  long (*fallocate)(inode* inode, int mode, loff_t offset, loff_t len) = nullptr;
 };
 
 // The user side of a read() or write(): a user address, or a kernel buffer.

@@ -357,7 +357,9 @@ struct Validator {
         case FieldRole::Enum:
           if (!f.valid(v)) return fail("{}: unknown {} {}", w.str(f.name), f.name, int64_t(v));
           break;
-        case FieldRole::Flag: break;
+        case FieldRole::Flag:
+        case FieldRole::Mode:
+        case FieldRole::MsyncFlags: break;  // any bits: the kernel says which it knows
         default:
           if (!number(w, f.name, v)) return false;
       }
@@ -373,6 +375,7 @@ struct Validator {
       const Task& t = s.tasks(i);
       if (t.process() >= uint32_t(s.processes_size()))
         return fail("tasks[{}].process: process {} does not exist ({} processes)", i, t.process(), s.processes_size());
+      if (!number(Where{"tasks", i}, "repeat", t.repeat(), L::kMaxRepeat)) return false;
       if (uint32_t(t.syscalls_size()) > L::kMaxSyscallsPerTask)
         return fail("tasks[{}].syscalls: {} syscalls, at most {}", i, t.syscalls_size(), L::kMaxSyscallsPerTask);
       total += uint32_t(t.syscalls_size());

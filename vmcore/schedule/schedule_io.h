@@ -37,6 +37,7 @@ struct ScheduleLimits {
   static constexpr uint32_t kMaxUserTasks = 8;
   static constexpr uint32_t kMaxSyscallsPerTask = 64;
   static constexpr uint32_t kMaxSyscalls = 256;
+  static constexpr uint32_t kMaxRepeat = 64;  // Task.repeat
   static constexpr uint32_t kMaxDecisions = 4096;
   static constexpr uint32_t kMaxFaults = 16;
   static constexpr uint32_t kMaxSteps = 1000000;

@@ -72,6 +72,12 @@ const SyscallField kMadvise[] = {FL_FIELD(madvise, addr, R::PageAddr, false),
 const SyscallField kFadvise[] = {FL_FIELD(fadvise, file, R::File, false), FL_FIELD(fadvise, offset, R::Offset, true),
                                  FL_FIELD(fadvise, len, R::AdviceLen, true)};
 const SyscallField kFsync[] = {FL_FIELD(fsync, file, R::File, false)};
+const SyscallField kFallocate[] = {FL_FIELD(fallocate, file, R::File, false), FL_FIELD(fallocate, mode, R::Mode, false),
+                                   FL_FIELD(fallocate, offset, R::Offset, true),
+                                   FL_FIELD(fallocate, len, R::Len, true)};
+const SyscallField kMsync[] = {FL_FIELD(msync, addr, R::PageAddr, false), FL_FIELD(msync, length, R::RangeLen, true),
+                               FL_FIELD(msync, flags, R::MsyncFlags, false)};
+const SyscallField kStat[] = {FL_FIELD(stat, file, R::File, false)};
 
 const SyscallKind kKinds[] = {
     {Syscall::kMmap, "mmap", 1, kMmap, FL_KNOWN(mmap),
@@ -146,6 +152,18 @@ const SyscallKind kKinds[] = {
      }},
     {Syscall::kFsync, "fsync", 2, kFsync, FL_KNOWN(fsync),
      [](const Syscall& c) { return Op{.kind = OpKind::Fsync, .file = c.fsync().file()}; }},
+    {Syscall::kFallocate, "fallocate", 4, kFallocate, FL_KNOWN(fallocate),
+     [](const Syscall& c) {
+       return Op{.kind = OpKind::Fallocate, .file = c.fallocate().file(), .offset = c.fallocate().offset(),
+                 .len = c.fallocate().len(), .flags = c.fallocate().mode()};
+     }},
+    {Syscall::kMsync, "msync", 1, kMsync, FL_KNOWN(msync),
+     [](const Syscall& c) {
+       return Op{.kind = OpKind::Msync, .addr = c.msync().addr(), .len = c.msync().length(),
+                 .flags = c.msync().flags()};
+     }},
+    {Syscall::kStat, "stat", 1, kStat, FL_KNOWN(stat),
+     [](const Syscall& c) { return Op{.kind = OpKind::Stat, .file = c.stat().file()}; }},
 };
 
 // The kinds by oneof field number, for the hot paths (validation, the run).

@@ -25,6 +25,8 @@ enum class FieldRole : uint8_t {
   RangeLen,   // an address range in bytes (a page or a few)
   MapLen,     // a mapping's length in bytes
   AdviceLen,  // a file range of fadvise: 0 (to the end) or a few bytes
+  Mode,       // fallocate's mode bits (FALLOC_FL_*)
+  MsyncFlags, // msync's flags (MS_*)
   Value,      // a byte value
   Flag,       // a bool
   Enum,       // an enum of the message

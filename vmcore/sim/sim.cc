@@ -45,6 +45,8 @@ void Sim::reset(Strategy& strategy, const RunLimits& limits) {
   current_ = kNoTask;
   runnable_ = 0;
   starving_ = 0;
+  repeating_ = 0;
+  retrying_ = 0;
   hook_ = nullptr;
   hook_arg_ = nullptr;
   in_hook_ = false;
@@ -73,6 +75,9 @@ TaskId Sim::spawn(const char* name, TaskFn fn, void* arg, bool daemon) {
   s.nheld = 0;
   s.spin_depth = 0;
   s.retries = 0;
+  s.starved_retries = 0;
+  s.starved_by = 0;
+  s.repeaters_ran = 0;
   make_context(s.ctx, *s.stack, &Sim::task_entry, &s);
   runnable_ |= task_bit(t);
   return t;
@@ -159,12 +164,19 @@ void Sim::note(EventKind kind, Label label, Obj obj, TaskId other, int64_t arg) 
 }
 
 void Sim::schedule(const SchedPoint& p) {
-  // A task owed a fair run (see retry) is the only choice the strategy sees:
-  // DFS does not branch there, and the forced switch is no decision.
+  if (p.current != kNoTask && (repeating_ & task_bit(p.current))) [[unlikely]] {
+    // A looping task runs: the other retrying tasks' loops see it.
+    for (TaskSet r = retrying_ & ~task_bit(p.current); r; r &= r - 1)
+      tasks_[__builtin_ctz(r)].repeaters_ran |= task_bit(p.current);
+  }
+  // A task owed a fair run (see retry) is the only choice the strategy sees,
+  // looping tasks apart: DFS does not branch there, and a forced switch is no
+  // decision.
   if (const TaskSet owed = starving_ & p.runnable) [[unlikely]] {
     SchedPoint forced = p;
     forced.runnable =
-        task_bit(p.current != kNoTask && (owed & task_bit(p.current)) ? p.current : TaskId(__builtin_ctz(owed)));
+        task_bit(p.current != kNoTask && (owed & task_bit(p.current)) ? p.current : TaskId(__builtin_ctz(owed))) |
+        (p.runnable & repeating_);
     return pick_and_switch(forced);
   }
   pick_and_switch(p);
@@ -414,9 +426,30 @@ bool Sim::holds(TaskId t, const Waitable& lock) const {
   return std::find(s.held.begin(), s.held.begin() + s.nheld, &lock) != s.held.begin() + s.nheld;
 }
 
+void Sim::starve(Label label) {
+  const TaskSlot& s = tasks_[current_];
+  // Built in a lambda, so that no string of this frame is live when halt() unwinds it.
+  auto report = [&] {
+    std::string by;
+    for (TaskId t = 0; t < ntasks_; ++t)
+      if (s.starved_by & task_bit(t)) by += fmt::format("{}task {} ({})", by.empty() ? "" : ", ", t, tasks_[t].name);
+    return fmt::format(
+        "INFO: starvation: task {} ({}) took the retry at {} {} times in one call, each time after {} ran: "
+        "the loop goes on as long as they do\n",
+        current_, s.name, label.name, s.starved_retries, by);
+  };
+  halt(StopKind::Livelock, report(), fmt::format("starvation:{}", label.name));
+}
+
 void Sim::retry(Label label) {
   TaskSlot& s = tasks_[current_];
   note(EventKind::Retry, label, Obj{}, kNoTask, s.retries + 1);
+  retrying_ |= task_bit(current_);
+  if (s.repeaters_ran) [[unlikely]] {
+    s.starved_by |= s.repeaters_ran;
+    s.repeaters_ran = 0;
+    if (++s.starved_retries >= kStarvationRetries) starve(label);
+  }
   if (++s.retries >= kFairRetries) starving_ |= task_bit(current_);
   if (s.retries > limits_.max_retries)
     halt(StopKind::Livelock,

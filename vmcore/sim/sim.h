@@ -140,14 +140,29 @@ class Sim {
   // Fairness: strategies may starve a task (PCT keeps a high-priority task
   // running), and a task can retry forever only because another one always
   // undoes its progress in between. A task that took kFairRetries retry edges
-  // in one call runs without preemption until the call ends; a livelock is a
-  // task that still reaches max_retries.
+  // in one call is not preempted by other tasks of finite work until the call
+  // ends; a livelock is a task that still reaches max_retries.
+  //
+  // Starvation: tasks that loop (user space repeating its syscalls, see
+  // set_repeating) run on as on other CPUs, fair run or not. A retry edge of
+  // one call taken kStarvationRetries times with such a task running between
+  // each two is a loop those tasks keep going (a hole punch whose truncation
+  // restarts while faults refill the hole): the run stops with a livelock
+  // "starvation:<label>" naming them. A loop the kernel bounds never gets there.
   static constexpr uint32_t kFairRetries = 16;
+  static constexpr uint32_t kStarvationRetries = 32;
   void retry(Label label);
   void reset_retries() {
-    tasks_[current_].retries = 0;
+    TaskSlot& s = tasks_[current_];
+    s.retries = 0;
+    s.starved_retries = 0;
+    s.starved_by = 0;
+    s.repeaters_ran = 0;
     starving_ &= ~task_bit(current_);
+    retrying_ &= ~task_bit(current_);
   }
+  // The task loops (user space repeating its syscalls).
+  void set_repeating(TaskId t) { repeating_ |= task_bit(t); }
 
   // Ends the run from inside a task: unwinds the halting task's stack (its
   // locals are destroyed) and leaves it. Other tasks' stacks stay where they
@@ -192,9 +207,15 @@ class Sim {
     uint8_t nheld = 0;
     uint8_t spin_depth = 0;
     uint32_t retries = 0;
+    // Starvation: retries with a looping task running since the one before,
+    // those tasks, and the looping tasks that ran since the last retry.
+    uint32_t starved_retries = 0;
+    TaskSet starved_by = 0;
+    TaskSet repeaters_ran = 0;
   };
 
   static void task_entry(void* arg);
+  [[noreturn]] void starve(Label label);
   void record(const Event& e);
   void schedule(const SchedPoint& p);
   void pick_and_switch(const SchedPoint& p);
@@ -212,7 +233,9 @@ class Sim {
   uint32_t ntasks_ = 0;
   TaskId current_ = kNoTask;
   TaskSet runnable_ = 0;
-  TaskSet starving_ = 0;  // tasks owed a fair run (see retry)
+  TaskSet starving_ = 0;   // tasks owed a fair run (see retry)
+  TaskSet repeating_ = 0;  // tasks that loop (see set_repeating)
+  TaskSet retrying_ = 0;   // tasks that took a retry edge in their current call
   Context main_;
   Strategy* strategy_ = nullptr;
   RunLimits limits_;
