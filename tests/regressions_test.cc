@@ -1,5 +1,6 @@
 // Every schedule in corpus/regressions/ replays to the outcome its header
-// expects ("# expect: <preset> <Outcome> [signature]") on each preset named.
+// expects ("# expect: <preset>[+switch...] <Outcome> [signature]") on each
+// kernel named.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -64,7 +65,9 @@ TEST_P(Regression, ReplaysToTheExpectedOutcomeOnEachPreset) {
     if (!e.signature.empty()) {
       EXPECT_EQ(out.signature, e.signature) << e.preset;
     }
-    EXPECT_EQ(out.ignored_decisions, 0u) << e.preset;
+    // The decisions were recorded on the schedule's own kernel; on another,
+    // a fix may keep a task from running where the recording switched to it.
+    if (e.preset == parsed.schedule->kernel().preset()) EXPECT_EQ(out.ignored_decisions, 0u) << e.preset;
   }
   for (const auto& [task, label] : unreached)
     ADD_FAILURE() << "task " << task << " never reaches \"" << label << "\" on any preset this file expects";

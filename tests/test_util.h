@@ -13,6 +13,10 @@
 #include <string>
 #include <string_view>
 
+#include <optional>
+#include <vector>
+
+#include "vmcore/mm/kernel_config.h"
 #include "vmcore/run.h"
 #include "vmcore/schedule/schedule_io.h"
 
@@ -40,9 +44,24 @@ inline Schedule schedule_from_file(const std::filesystem::path& p) {
   return parsed.schedule ? *parsed.schedule : Schedule{};
 }
 
+// A kernel as "preset" or "preset+switch+switch" (switches turned on).
+inline std::optional<mm::KernelConfig> kernel_from_spec(std::string_view spec) {
+  std::vector<mm::SwitchSetting> on;
+  const size_t plus = spec.find('+');
+  for (size_t at = plus; at != std::string_view::npos;) {
+    const size_t next = spec.find('+', at + 1);
+    on.push_back({spec.substr(at + 1, next == std::string_view::npos ? next : next - at - 1), true});
+    at = next;
+  }
+  std::string error;
+  auto cfg = mm::build_config(spec.substr(0, plus), on, &error);
+  EXPECT_TRUE(cfg) << spec << ": " << error;
+  return cfg;
+}
+
 inline Outcome replay_on(const Schedule& s, std::string_view preset, bool keep_trace = false) {
   RunOptions o;
-  o.kernel = mm::preset_config(preset);
+  o.kernel = kernel_from_spec(preset);
   o.keep_trace = keep_trace;
   return replay(s, o);
 }

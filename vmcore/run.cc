@@ -149,6 +149,10 @@ void build_files(mm::Kernel& k, checks::Checks& c, const Schedule& s) {
     in.i_data.tree_lock.set_obj({sim::ObjKind::TreeLock, i, 0});
     in.i_data.i_mmap_lock.set_obj({sim::ObjKind::IMmapLock, i, 0});
     in.info.lock.set_obj({sim::ObjKind::InfoLock, i, 0});
+    in.i_mmap_sem.set_obj({sim::ObjKind::IMmapSem, i, 0});
+    in.i_data.invalidate_lock.set_obj({sim::ObjKind::InvalidateLock, i, 0});
+    in.i_lock.set_obj({sim::ObjKind::ILock, i, 0});
+    in.falloc_waitq.set_obj({sim::ObjKind::FallocWaitq, i, 0});
     in.i_block.fill(kNoBlock);
     uint8_t contents[kMaxFileBytes] = {};
     std::memcpy(contents, f.contents().data(), std::min<size_t>(f.contents().size(), size_t(f.size())));

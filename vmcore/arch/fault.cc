@@ -14,13 +14,25 @@ int do_page_fault(unsigned long address, bool write) {
   KFUNC("do_page_fault");
   mm_struct* mm = current().mm;
   if (address >= TASK_SIZE) return SIGSEGV;
+  const EraOps& era = *kernel().era;
+  // 2.6.37 on: the handler may drop mmap_sem once and have the fault retried.
+  unsigned int flags = (write ? FAULT_FLAG_WRITE : 0) | (era.fault_allow_retry ? FAULT_FLAG_ALLOW_RETRY : 0);
+retry:
   down_read(&mm->mmap_sem, "do_page_fault:down_read");
   int ret = 0;
   vm_area_struct* vma = find_vma(mm, address);
   if (!vma || vma->vm_start > address || (write && !(vma->vm_flags & VM_WRITE))) {
     ret = SIGSEGV;  // bad_area
   } else {
-    const int fault = kernel().era->handle_mm_fault(mm, vma, address, write);
+    const int fault = era.handle_mm_fault(mm, vma, address, flags);
+    if (fault & VM_FAULT_RETRY) {
+      // mmap_sem is gone. Clear FAULT_FLAG_ALLOW_RETRY to avoid any risk of
+      // starvation.
+      flags &= ~FAULT_FLAG_ALLOW_RETRY;
+      flags |= FAULT_FLAG_TRIED;
+      sim().retry("do_page_fault:retry");
+      goto retry;
+    }
     if (fault & VM_FAULT_ERROR) ret = fault & VM_FAULT_OOM ? -ENOMEM : SIGBUS;
   }
   up_read(&mm->mmap_sem, "do_page_fault:up_read");

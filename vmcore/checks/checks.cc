@@ -159,7 +159,9 @@ void Checks::mm_filemap_add_to_page_cache(const page* p) {
   if (p->index.v < kMaxFilePages) touched_at[p->mapping->id][p->index.v] = now();
 }
 
-void Checks::block_freed(const inode*, pgoff_t, uint32_t block) { freed_by[block] = innermost_function(kernel->sim->current()); }
+void Checks::block_freed(const inode*, pgoff_t, uint32_t block) {
+  freed_by[block] = innermost_function(kernel->sim->current());
+}
 
 void Checks::mm_filemap_delete_from_page_cache(const page* p) {
   removed_by[p->frame] = removal_path(kernel->sim->current());
@@ -170,9 +172,56 @@ void Checks::punch_hole_begin(const inode* inode, loff_t start, loff_t end) {
   punches[kernel->sim->current()] = begin_change(*this, inode->i_ino, start, end);
 }
 
+namespace {
+
+// What a read would find at byte `at` now: the cached page if it is
+// uptodate, else the disk (a hole, and tmpfs without a page, read zero).
+uint8_t file_byte_now(const Kernel& k, const inode& in, loff_t at) {
+  const uint64_t idx = uint64_t(at) >> PAGE_SHIFT;
+  const unsigned off = unsigned(at & (PAGE_SIZE - 1));
+  const page* p = in.i_mapping->page_tree.slots[idx];
+  if (p && PageUptodate(p)) return p->data[off];
+  if (in.kind == FileKind::Shmem || in.i_block[idx] == kNoBlock) return 0;
+  return k.bdev.data[in.i_block[idx]][off];
+}
+
+// A punch that succeeded changed no byte outside its range: every byte inside
+// EOF that the oracle knows, that nothing else changed meanwhile, still
+// holds its value.
+void check_punch_kept_outside(Checks& c, const inode& in, const ChangeWindow& w) {
+  const FileOracle& o = c.files[w.file];
+  const loff_t size = std::min<loff_t>(in.i_size, kMaxFileBytes);
+  for (loff_t at = 0; at < size; ++at) {
+    if ((at >= w.start && at < w.end) || !o.determinate[at] || o.inflight[at] || o.last_change[at] >= w.begin_step)
+      continue;
+    const uint8_t now_value = file_byte_now(*c.kernel, in, at);
+    if (now_value == o.value[at]) continue;
+    report(Finding{"faultline: a hole punch changed data outside its range",
+                   fmt::format("file {}: punched [{}, {}); offset {} now reads {:#04x}, it held {:#04x}\n"
+                               "last change before the punch: {}\n",
+                               w.file, w.start, w.end, at, now_value, o.value[at], change_description(o.last_how[at])),
+                   fmt::format("punch-outside-range:{}", in.kind == FileKind::Shmem ? "tmpfs" : "blockfs")});
+  }
+}
+
+}  // namespace
+
 void Checks::punch_hole_end(const inode* inode, int error) {
   const ChangeWindow& w = punches[kernel->sim->current()];
+  if (error == 0 && w.active) check_punch_kept_outside(*this, *inode, w);
   end_change(*this, w, nullptr, error == 0 ? w.end - w.start : 0, Change::HolePunch);
+}
+
+// ->page_mkwrite accepted a page: it must lie inside EOF (a page that starts
+// at or beyond i_size was truncated; the off-by-one of `page_offset > size`).
+void Checks::page_mkwrite_done(const page* p) {
+  const inode* in = p->mapping->host;
+  if (page_offset(p->index) < in->i_size) return;
+  report(Finding{"faultline: ->page_mkwrite made a page beyond EOF writable",
+                 fmt::format("file {} page {} (offset {}), i_size {}: a racing truncate ended the file at or before "
+                             "the page, and ->page_mkwrite let the write fault go on\n{}\n",
+                             in->i_ino, p->index.v, page_offset(p->index), in->i_size, describe_page(p)),
+                 "mkwrite-beyond-eof"});
 }
 
 void forget_pages_touched_during(Checks& c, const ChangeWindow& w) {
@@ -250,17 +299,17 @@ std::optional<Finding> check_stale_block(const Checks& c, const inode& in, const
   if (p->index.v >= eof_pages || in.i_block[p->index.v] == p->b_blocknr) return std::nullopt;
   const Kernel& k = *c.kernel;
   const char* freed_by = c.freed_by[p->b_blocknr] ? c.freed_by[p->b_blocknr] : "?";
-  return Finding{"faultline: stale block: a cached page maps a disk block its file freed",
-                 fmt::format("file {} page {}: the page's buffer maps block {}, the file's map has {}\n"
-                             "freed by: {}; the block now belongs to {}\n{}\n{}\n",
-                             in.i_ino, p->index.v, p->b_blocknr,
-                             in.i_block[p->index.v] == kNoBlock ? std::string("a hole")
-                                                                : fmt::format("block {}", in.i_block[p->index.v]),
-                             freed_by, block_owner(k, p->b_blocknr),
-                             p->_mapcount >= 0 ? "The page is mapped: stores through it reach that block."
-                                               : "The page is not mapped.",
-                             describe_page(p)),
-                 fmt::format("stale-block:{}", freed_by)};
+  return Finding{
+      "faultline: stale block: a cached page maps a disk block its file freed",
+      fmt::format(
+          "file {} page {}: the page's buffer maps block {}, the file's map has {}\n"
+          "freed by: {}; the block now belongs to {}\n{}\n{}\n",
+          in.i_ino, p->index.v, p->b_blocknr,
+          in.i_block[p->index.v] == kNoBlock ? std::string("a hole") : fmt::format("block {}", in.i_block[p->index.v]),
+          freed_by, block_owner(k, p->b_blocknr),
+          p->_mapcount >= 0 ? "The page is mapped: stores through it reach that block." : "The page is not mapped.",
+          describe_page(p)),
+      fmt::format("stale-block:{}", freed_by)};
 }
 
 }  // namespace

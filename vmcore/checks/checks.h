@@ -6,6 +6,9 @@
 //   - mapped beyond EOF after a truncate returns (private copies included);
 //   - lost write: read() returns other bytes than the last write left, with no
 //     truncate, hole punch or later write to explain it;
+//   - stale block: a cached page inside EOF maps a block its file freed;
+//   - a hole punch changes no byte outside its range;
+//   - ->page_mkwrite accepts no page beyond EOF;
 //   - page accounting at the end: references, _mapcount, locks, writeback.
 #pragma once
 
@@ -90,6 +93,7 @@ struct Checks final : mm::Tracer {
   void punch_hole_end(const mm::inode* inode, int error) override;
   void mmu_store(mm::mm_struct* mm, unsigned long addr, const uint8_t* data, unsigned long n) override;
   void end_io_write_error(const mm::inode* host, mm::pgoff_t index) override;
+  void page_mkwrite_done(const mm::page* p) override;
   void block_freed(const mm::inode* inode, mm::pgoff_t index, uint32_t block) override;
 };
 

@@ -8,6 +8,7 @@
 // legacy ->nopage whose page __do_fault locks.
 #include "vmcore/mm/locking.h"
 #include "vmcore/mm/mm.h"
+#include "vmcore/v3/v3.h"
 
 namespace faultline::mm {
 
@@ -52,11 +53,35 @@ page* legacy_driver_own_nopage(vm_area_struct* vma, unsigned long address, int* 
   }
 }
 
+// The 3.x form (->nopage is gone): the same lookup as a ->fault that returns
+// the page unlocked, which __do_fault then locks.
+int legacy_driver_own_fault(vm_area_struct* vma, vm_fault* vmf) {
+  KFUNC("legacy_driver_own_fault");
+  int type = VM_FAULT_MINOR;
+  page* p = legacy_driver_own_nopage(vma, vmf->virtual_address, &type);
+  if (p == NOPAGE_SIGBUS) return VM_FAULT_SIGBUS;
+  if (p == NOPAGE_OOM) return VM_FAULT_OOM;
+  vmf->page = p;
+  return type;
+}
+
+int legacy_driver_fault_v3(vm_area_struct* vma, vm_fault* vmf) {
+  KFUNC("legacy_driver_fault");
+  return v3::filemap_fault(vma, vmf);
+}
+
 const vm_operations_struct legacy_driver_vm_ops = {.nopage = legacy_driver_nopage};
+const vm_operations_struct legacy_driver_v3_vm_ops = {.fault = legacy_driver_fault_v3};
+const vm_operations_struct legacy_driver_own_v3_vm_ops = {.fault = legacy_driver_own_fault};
 const vm_operations_struct legacy_driver_fault_vm_ops = {.fault = legacy_driver_fault};
 const vm_operations_struct legacy_driver_own_vm_ops = {.nopage = legacy_driver_own_nopage};
 
 int legacy_driver_mmap(inode* file, vm_area_struct* vma) {
+  if (cfg().era == Era::Linux3) {
+    vma->vm_ops = file->driver_nopage == DriverNopage::WrapsFilemapNopage ? &legacy_driver_v3_vm_ops
+                                                                          : &legacy_driver_own_v3_vm_ops;
+    return 0;
+  }
   if (file->driver_nopage == DriverNopage::WrapsFilemapNopage) {
     vma->vm_ops = cfg().fault_vm_fault_locked ? &legacy_driver_fault_vm_ops : &legacy_driver_vm_ops;
     return 0;

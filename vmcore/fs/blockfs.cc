@@ -141,6 +141,8 @@ int nfs_launder_page(page* p) {
   return 0;
 }
 
+}  // namespace
+
 // ->truncate: free the blocks beyond i_size and zero the tail of the last
 // one, so that the file reads zero beyond i_size when it grows again.
 void blockfs_truncate(inode* inode) {
@@ -162,6 +164,8 @@ int blockfs_fsync(inode* file) {
   KFUNC("do_fsync");
   return filemap_write_and_wait(file->i_mapping);
 }
+
+namespace {
 
 const address_space_operations blockfs_aops = {
     .readpage = blockfs_readpage,
@@ -193,11 +197,43 @@ void blockfs_get_inode(inode* inode) {
   inode->i_fop = &blockfs_file_operations;
 }
 
+// 2.6.30's block_page_mkwrite (3.x to 5.x alike): the page locked and
+// rechecked against truncate, its block mapped inside EOF, the page dirtied.
+int block_page_mkwrite(vm_area_struct* vma, page* p) {
+  KFUNC("block_page_mkwrite");
+  inode* inode = vma->vm_file;
+  lock_page(p);
+  const loff_t size = i_size_read(inode, "block_page_mkwrite:i_size_read");
+  access_note("block_page_mkwrite:page->mapping", obj_page_mapping(p), sim::Access::Read);
+  // page_mkwrite_check_truncate (5.6) treats a page starting at EOF as gone.
+  const bool truncated =
+      cfg().page_mkwrite_check_truncate ? page_offset(p->index) >= size : page_offset(p->index) > size;
+  if (p->mapping != inode->i_mapping || truncated) {
+    // We overload EFAULT to mean page got truncated.
+    unlock_page(p);
+    return VM_FAULT_NOPAGE;
+  }
+  // The page is wholly or partially inside EOF: an empty part maps nothing.
+  const loff_t end = page_offset(p->index + 1) > size ? size & ~loff_t(PAGE_CACHE_MASK) : loff_t(PAGE_CACHE_SIZE);
+  if (end) {
+    point_write("block_page_mkwrite:get_block", obj_disk(inode, p->index));
+    if (kernel().faults.should_fail(FaultKind::PageMkwriteFail)) {
+      unlock_page(p);
+      return VM_FAULT_SIGBUS;  // -ENOSPC
+    }
+    p->b_blocknr = blockfs_get_block(inode, p->index, true);
+  }
+  p->flags |= PG_mkwrite;
+  set_page_dirty(p);
+  return VM_FAULT_LOCKED;
+}
+
 // ->page_mkwrite: allocate the block behind a page about to become writable.
 int blockfs_page_mkwrite(vm_area_struct* vma, page* p) {
+  if (cfg().page_mkwrite_locked) return block_page_mkwrite(vma, p);
   KFUNC("blockfs_page_mkwrite");
   point_write("blockfs_page_mkwrite:get_block", obj_disk(vma->vm_file, p->index));
-  if (kernel().faults.should_fail(FaultKind::PageMkwriteFail)) return -ENOSPC;
+  if (kernel().faults.should_fail(FaultKind::PageMkwriteFail)) return VM_FAULT_SIGBUS;  // -ENOSPC
   p->b_blocknr = blockfs_get_block(vma->vm_file, p->index, true);
   p->flags |= PG_mkwrite;
   return 0;

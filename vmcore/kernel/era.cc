@@ -1,6 +1,7 @@
 #include "vmcore/kernel/era.h"
 
 #include "vmcore/mm/mm.h"
+#include "vmcore/v3/v3.h"
 
 namespace faultline::mm {
 
@@ -10,8 +11,17 @@ static_assert(int(FileKind::Regular) == 0 && int(FileKind::Shmem) == 1 && int(Fi
 
 // Linux 2.6.20 to 2.6.26: vmcore/mm, fs, block, arch, drivers.
 constexpr EraOps kLinux26 = {
-    .handle_mm_fault = handle_mm_fault,
+    .handle_mm_fault = [](mm_struct* mm, vm_area_struct* vma, unsigned long address,
+                          unsigned int flags) { return handle_mm_fault(mm, vma, address, flags & FAULT_FLAG_WRITE); },
+    .fault_allow_retry = false,
     .get_inode = {blockfs_get_inode, shmem_get_inode, legacy_driver_get_inode},
+};
+
+// Linux 3.15 to 5.15: vmcore/v3, over the 2.6 era's code with its switches.
+constexpr EraOps kLinux3 = {
+    .handle_mm_fault = v3::handle_mm_fault,
+    .fault_allow_retry = true,
+    .get_inode = {v3::ext4_get_inode, v3::shmem_get_inode, legacy_driver_get_inode},
 };
 
 }  // namespace
@@ -19,6 +29,7 @@ constexpr EraOps kLinux26 = {
 const EraOps& era_ops(Era era) {
   switch (era) {
     case Era::Linux26: return kLinux26;
+    case Era::Linux3: return kLinux3;
   }
   return kLinux26;
 }

@@ -10,7 +10,10 @@
 namespace faultline::mm {
 
 struct EraOps {
-  int (*handle_mm_fault)(mm_struct* mm, vm_area_struct* vma, unsigned long address, int write_access);
+  // flags: FAULT_FLAG_*.
+  int (*handle_mm_fault)(mm_struct* mm, vm_area_struct* vma, unsigned long address, unsigned int flags);
+  // ->fault may drop mmap_sem and return VM_FAULT_RETRY (2.6.37 on).
+  bool fault_allow_retry;
   // The filesystem that makes an inode of each FileKind.
   void (*get_inode[3])(inode* inode);
 };

@@ -536,6 +536,7 @@ long do_generic_file_read(inode* file, loff_t* ppos, unsigned long count, user_b
       }
       goto readpage_error;
     }
+  read_started:
     point_read("do_generic_mapping_read:PageUptodate_after_read", obj_page_flags(p));
     if (!PageUptodate(p)) {
       lock_page(p);
@@ -583,15 +584,24 @@ long do_generic_file_read(inode* file, loff_t* ppos, unsigned long count, user_b
         goto out;
       }
     }
+    // 5.15 (filemap_create_page): the page is added and read under
+    // invalidate_lock, so a hole punch cannot free its block in between.
+    if (cfg().invalidate_lock) down_read(&mapping->invalidate_lock, "filemap_create_page:invalidate_lock_shared");
     error = add_to_page_cache_lru(cached_page, mapping, index);
     if (error) {
+      if (cfg().invalidate_lock) up_read(&mapping->invalidate_lock, "filemap_create_page:invalidate_unlock_exists");
       if (error == -EEXIST) goto find_page;
       desc.error = error;
       goto out;
     }
     p = cached_page;
     cached_page = nullptr;
-    goto readpage;
+    if (!cfg().invalidate_lock) goto readpage;
+    error = mapping->a_ops->readpage(file, p);
+    if (!error) wait_on_page_locked(p);
+    up_read(&mapping->invalidate_lock, "filemap_create_page:invalidate_unlock_shared");
+    if (error) goto readpage_error;
+    goto read_started;
   }
 
 out:

@@ -43,6 +43,27 @@ const SwitchInfo kSwitches[] = {
      "stays locked from shmem_getpage until i_size has grown"},
     {"filemap_fault_readpage_wait", &KernelConfig::filemap_fault_readpage_wait, "2.6.26",
      "filemap_fault waits for readpage; a page still not uptodate gives SIGBUS", "fault_vm_fault_locked"},
+    {"page_mkwrite_locked", &KernelConfig::page_mkwrite_locked, "2.6.30 (b827e496c893)",
+     "->page_mkwrite returns the page locked; the fault keeps it locked until the pte is in and the page dirty",
+     "fault_mkwrite_unlocked"},
+    {"falloc_punch_hole", &KernelConfig::falloc_punch_hole, "2.6.38 (79124f18b335)",
+     "fallocate takes FALLOC_FL_PUNCH_HOLE (with FALLOC_FL_KEEP_SIZE)", "sys_fallocate"},
+    {"madvise_remove_fallocate", &KernelConfig::madvise_remove_fallocate, "3.5",
+     "madvise(MADV_REMOVE) punches through fallocate(PUNCH_HOLE|KEEP_SIZE)", "falloc_punch_hole"},
+    {"shmem_falloc_i_mutex", &KernelConfig::shmem_falloc_i_mutex, "3.16-rc3 (f00cdc6df7d7, reverted)",
+     "a fault into a hole being punched drops mmap_sem and waits on i_mutex", "falloc_punch_hole"},
+    {"shmem_falloc_waitq", &KernelConfig::shmem_falloc_waitq, "3.16 (8e205f779d14, b1a366500bd5)",
+     "a fault into a hole being punched waits on the punch's wait queue; the punch's second pass does not restart",
+     "falloc_punch_hole"},
+    {"ext4_i_mmap_sem", &KernelConfig::ext4_i_mmap_sem, "4.5 (ea3d7209ca01)",
+     "ext4's i_mmap_sem: shared in the fault and ->page_mkwrite, exclusive in punch and truncate", "falloc_punch_hole"},
+    {"invalidate_lock", &KernelConfig::invalidate_lock, "5.15 (730633f0b7f9, d4f5258eae7b)",
+     "mapping->invalidate_lock: exclusive in punch and truncate; shared where a fault, read() or readahead "
+     "adds a page",
+     "falloc_punch_hole"},
+    {"page_mkwrite_check_truncate", &KernelConfig::page_mkwrite_check_truncate, "5.6 (iomap-5.6)",
+     "->page_mkwrite treats a page that starts at EOF as beyond it (ext4 kept page_offset(page) > size)",
+     "page_mkwrite_locked"},
 };
 
 const std::vector<PresetInfo>& presets() {
@@ -51,29 +72,75 @@ const std::vector<PresetInfo>& presets() {
     p.push_back({"v2.6.20",
                  "Linux 2.6.20: the truncate_count seqlock in do_no_page, no page lock in faults",
                  Era::Linux26,
+                 kernel_version(2, 6, 20),
                  {},
                  {}});
     p.push_back({"seed",
                  "2.6.20 plus exactly the reference patch (3/6) and patch 1/6's BUG_ON",
                  Era::Linux26,
+                 kernel_version(2, 6, 20),
                  {"seed_fault_pagelock", "seed_remove_mapped_bug"},
                  {}});
-    std::vector<const char*> v23 = {
-        "seed_fault_pagelock",           "seed_remove_mapped_bug",       "merged_truncate_unmap",
-        "fault_vm_fault_locked",         "fault_mkwrite_unlocked",       "shmem_punch_unmap",
-        "madvise_remove_drops_mmap_sem", "wp_page_mkwrite_late_release", "fault_dirty_page_wait", "sys_fallocate"};
+    std::vector<const char*> v23 = {"seed_fault_pagelock",           "seed_remove_mapped_bug",
+                                    "merged_truncate_unmap",         "fault_vm_fault_locked",
+                                    "fault_mkwrite_unlocked",        "shmem_punch_unmap",
+                                    "madvise_remove_drops_mmap_sem", "wp_page_mkwrite_late_release",
+                                    "fault_dirty_page_wait",         "sys_fallocate"};
     p.push_back({"v2.6.23",
                  "the merged form of the fix with the 2.6.21 hole-punch fixes and 2.6.23's fault changes",
                  Era::Linux26,
+                 kernel_version(2, 6, 23),
                  v23,
                  {}});
     std::vector<const char*> v26 = v23;
     for (const char* s : {"filemap_fault_sigbus_release", "buffered_write_atomic_copy", "direct_io_invalidate_before",
                           "shmem_write_begin_end", "filemap_fault_readpage_wait"})
       v26.push_back(s);
-    p.push_back({"v2.6.26", "2.6.23 with the 2.6.24 write path and 2.6.26's filemap_fault", Era::Linux26, v26, {}});
+    p.push_back({"v2.6.26",
+                 "2.6.23 with the 2.6.24 write path and 2.6.26's filemap_fault",
+                 Era::Linux26,
+                 kernel_version(2, 6, 26),
+                 v26,
+                 {}});
+    // The 3.x to 5.x era keeps every change of the 2.6 era and adds its own.
+    std::vector<const char*> v315 = v26;
+    for (const char* s : {"page_mkwrite_locked", "falloc_punch_hole", "madvise_remove_fallocate"}) v315.push_back(s);
+    p.push_back({"v3.15",
+                 "tmpfs and ext4 hole punching; shmem_undo_range restarts while faults refill the hole "
+                 "(CVE-2014-4171)",
+                 Era::Linux3,
+                 kernel_version(3, 15, 0),
+                 v315,
+                 {}});
+    std::vector<const char*> v316 = v315;
+    v316.push_back("shmem_falloc_waitq");
+    p.push_back({"v3.16",
+                 "faults into a tmpfs hole being punched wait for the punch (shmem_falloc)",
+                 Era::Linux3,
+                 kernel_version(3, 16, 0),
+                 v316,
+                 {}});
+    p.push_back({"v4.4",
+                 "v3.16; ext4 punch evicts the page cache with nothing against faults before freeing the "
+                 "blocks (CVE-2015-8839)",
+                 Era::Linux3,
+                 kernel_version(4, 4, 0),
+                 v316,
+                 {}});
+    std::vector<const char*> v45 = v316;
+    v45.push_back("ext4_i_mmap_sem");
+    p.push_back({"v4.5", "ext4's i_mmap_sem in fault and punch", Era::Linux3, kernel_version(4, 5, 0), v45, {}});
+    std::vector<const char*> v515 = v316;
+    v515.push_back("invalidate_lock");
+    p.push_back({"v5.15",
+                 "mapping->invalidate_lock in fault, read, readahead, punch and truncate",
+                 Era::Linux3,
+                 kernel_version(5, 15, 0),
+                 v515,
+                 {}});
     for (PresetInfo& preset : p) {
       preset.config.era = preset.era;
+      preset.config.release = preset.release;
       for (const char* name : preset.switches) preset.config.*(find_switch(name)->field) = true;
     }
     return p;
@@ -126,9 +193,10 @@ std::optional<KernelConfig> build_config(std::string_view preset, std::span<cons
 
 namespace {
 
-size_t differing_switches(const KernelConfig& a, const KernelConfig& b) {
-  size_t n = 0;
-  for (const SwitchInfo& s : kSwitches) n += a.*s.field != b.*s.field;
+// How far a config is from a preset's: switches first, then the release.
+size_t distance(const KernelConfig& a, const KernelConfig& b) {
+  size_t n = a.release != b.release;
+  for (const SwitchInfo& s : kSwitches) n += 2 * (a.*s.field != b.*s.field);
   return n;
 }
 
@@ -137,8 +205,7 @@ size_t differing_switches(const KernelConfig& a, const KernelConfig& b) {
 ConfigAsPreset as_preset(const KernelConfig& cfg) {
   const PresetInfo* best = nullptr;
   for (const PresetInfo& p : presets())
-    if (p.era == cfg.era && (!best || differing_switches(p.config, cfg) < differing_switches(best->config, cfg)))
-      best = &p;
+    if (p.era == cfg.era && (!best || distance(p.config, cfg) < distance(best->config, cfg))) best = &p;
   ConfigAsPreset out{best, {}};
   for (const SwitchInfo& s : kSwitches)
     if (best->config.*s.field != cfg.*s.field) out.switches.push_back({s.name, cfg.*s.field});
@@ -148,6 +215,7 @@ ConfigAsPreset as_preset(const KernelConfig& cfg) {
 const char* era_name(Era e) {
   switch (e) {
     case Era::Linux26: return "2.6";
+    case Era::Linux3: return "3.x-5.x";
   }
   return "?";
 }

@@ -16,12 +16,19 @@ namespace faultline::mm {
 // are the point changes inside it.
 enum class Era : uint8_t {
   Linux26,  // 2.6.20 to 2.6.26: pages; ->nopage, then ->fault (vmcore/mm, fs, ...)
+  Linux3,   // 3.15 to 5.15: pages; truncate_pagecache, hole punching (vmcore/v3)
 };
 
 const char* era_name(Era e);
 
+// KERNEL_VERSION(a, b, c)
+constexpr uint32_t kernel_version(uint32_t a, uint32_t b, uint32_t c) { return (a << 16) | (b << 8) | c; }
+
 struct KernelConfig {
   Era era = Era::Linux26;
+  // The release a preset names. It changes no behaviour: two releases may
+  // differ only outside the model (v3.16 and v4.4), and still be told apart.
+  uint32_t release = kernel_version(2, 6, 20);
   // Feb 2007 patch 3/6 (the reference patch): ->nopage returns the page locked
   // and do_no_page keeps it locked until the pte is in; truncate unmaps under
   // the page lock; VM_CAN_INVALIDATE and its BUG_ONs.
@@ -68,6 +75,37 @@ struct KernelConfig {
   // 2.6.26: filemap_fault waits for readpage; not uptodate afterwards -> SIGBUS.
   bool filemap_fault_readpage_wait = false;
 
+  // ---- later kernels' point changes to functions of the 2.6 era ------------
+  // 2.6.30, b827e496c893 "mm: close page_mkwrite races": ->page_mkwrite
+  // returns the page locked (VM_FAULT_LOCKED), and the fault keeps it locked
+  // until the pte is in and the page dirty, so writeback cannot clean it in
+  // between.
+  bool page_mkwrite_locked = false;
+  // 2.6.38: fallocate knows FALLOC_FL_PUNCH_HOLE (with FALLOC_FL_KEEP_SIZE only).
+  bool falloc_punch_hole = false;
+  // 3.5: madvise(MADV_REMOVE) punches through fallocate, mmap_sem dropped.
+  bool madvise_remove_fallocate = false;
+
+  // ---- the 3.x to 5.x era ---------------------------------------------------
+  // f00cdc6df7d7 (3.16-rc3, reverted): a fault into a hole being punched
+  // drops mmap_sem and waits for the punch on i_mutex.
+  bool shmem_falloc_i_mutex = false;
+  // 8e205f779d14 (3.16): it waits on the punch's on-stack wait queue instead
+  // (TASK_UNINTERRUPTIBLE); b1a366500bd5 (3.16): shmem_undo_range's second
+  // pass no longer restarts for a hole punch.
+  bool shmem_falloc_waitq = false;
+  // ea3d7209ca01 (4.5, CVE-2015-8839): ext4's i_mmap_sem, shared in the fault
+  // and ->page_mkwrite, exclusive in punch and truncate around evicting the
+  // page cache and freeing the blocks.
+  bool ext4_i_mmap_sem = false;
+  // 730633f0b7f9 and d4f5258eae7b (5.15): mapping->invalidate_lock replaces
+  // i_mmap_sem; filemap_fault takes it shared only to create a page or bring
+  // it uptodate, as read() and readahead do to add pages.
+  bool invalidate_lock = false;
+  // 5.6 (iomap-5.6): page_mkwrite_check_truncate, a page that starts at EOF
+  // is beyond it; ext4's ->page_mkwrite kept `page_offset(page) > size`.
+  bool page_mkwrite_check_truncate = false;
+
   friend bool operator==(const KernelConfig&, const KernelConfig&) = default;
 };
 
@@ -85,6 +123,7 @@ struct PresetInfo {
   const char* name;
   const char* summary;
   Era era;
+  uint32_t release;
   std::vector<const char*> switches;
   KernelConfig config;  // the era with those switches on
 };

@@ -20,6 +20,18 @@ long madvise_dontneed(vm_area_struct* vma, vm_area_struct** prev, unsigned long 
 long madvise_remove(vm_area_struct* vma, vm_area_struct** prev, unsigned long start, unsigned long end) {
   KFUNC("madvise_remove");
   mm_struct* mm = vma->vm_mm;
+  if (cfg().madvise_remove_fallocate) {
+    *prev = nullptr;  // tell sys_madvise we drop mmap_sem
+    if ((vma->vm_flags & (VM_SHARED | VM_WRITE)) != (VM_SHARED | VM_WRITE)) return -EACCES;
+    inode* f = vma->vm_file;
+    const loff_t offset = loff_t(start - vma->vm_start) + page_offset(vma->vm_pgoff);
+    // Filesystem's fallocate may need to take i_mutex (the model's files
+    // outlive their vmas: no get_file needed).
+    up_read(&mm->mmap_sem, "madvise_remove:up_read");
+    const long error = do_fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, loff_t(end - start));
+    down_read(&mm->mmap_sem, "madvise_remove:down_read");
+    return error;
+  }
   if ((vma->vm_flags & (VM_SHARED | VM_WRITE)) != (VM_SHARED | VM_WRITE)) return -EACCES;
   inode* host = vma->vm_file;
   const loff_t offset = loff_t(start - vma->vm_start) + page_offset(vma->vm_pgoff);
@@ -59,7 +71,12 @@ long sys_madvise(unsigned long start, unsigned long len_in, int behavior) {
   vm_area_struct* prev;
   unsigned long end, tmp, len;
 
-  down_write(&mm->mmap_sem, "sys_madvise:down_write");
+  // 3.5: MADV_REMOVE needs mmap_sem only for read (madvise_need_mmap_write).
+  const bool write = !(cfg().madvise_remove_fallocate && behavior == MADV_REMOVE);
+  if (write)
+    down_write(&mm->mmap_sem, "sys_madvise:down_write");
+  else
+    down_read(&mm->mmap_sem, "sys_madvise:down_read");
   if (start & ~PAGE_MASK) goto out;
   len = (len_in + ~PAGE_MASK) & PAGE_MASK;
   if (len_in && !len) goto out;  // len was rounded up from a small negative to zero
@@ -104,7 +121,10 @@ long sys_madvise(unsigned long start, unsigned long len_in, int behavior) {
     sim().retry("sys_madvise:next_vma");
   }
 out:
-  up_write(&mm->mmap_sem, "sys_madvise:up_write");
+  if (write)
+    up_write(&mm->mmap_sem, "sys_madvise:up_write");
+  else
+    up_read(&mm->mmap_sem, "sys_madvise:up_read");
   return error;
 }
 

@@ -9,9 +9,9 @@
 
 namespace faultline::mm {
 
-namespace {
-
 pte_t* pte_offset(mm_struct* mm, unsigned long address) { return &mm->pte[address >> PAGE_SHIFT]; }
+
+namespace {
 
 page* pte_page(pte_t pte) { return &kernel().frames[pte.frame]; }
 
@@ -30,8 +30,11 @@ void set_pte_at(mm_struct* mm, unsigned long address, pte_t* ptep, pte_t pte, si
   state_changed();
 }
 
-// The pte install both fault paths share, under the pte lock: the entry
-// (dirty and writable for a write), the rss counter and the rmap.
+}  // namespace
+
+// The pte install every fault path shares, under the pte lock: the entry
+// (dirty and writable for a write), the rss counter and the rmap (3.x calls
+// it do_set_pte).
 void set_new_pte(mm_struct* mm, vm_area_struct* vma, unsigned long address, pte_t* page_table, page* p, bool write,
                  bool anon, sim::Label where) {
   pte_t entry = mk_pte(p, vma);
@@ -49,17 +52,38 @@ void set_new_pte(mm_struct* mm, vm_area_struct* vma, unsigned long address, pte_
   }
 }
 
+namespace {}  // namespace
+
 // anon_vma_prepare cannot fail in the model (its allocation is not injected).
 int anon_vma_prepare(vm_area_struct* vma) {
   vma->anon_vma = true;
   return 0;
 }
 
-}  // namespace
-
 void copy_user_highpage(page* to, page* from) {
   point_read("copy_user_highpage:copy", obj_page_data(from));
   std::memcpy(to->data, from->data, PAGE_SIZE);
+}
+
+// 2.6.30 (b827e496c893): ->page_mkwrite returns the page locked, or this
+// locks it; 0 means the page was truncated meanwhile (retry the fault).
+int do_page_mkwrite(vm_area_struct* vma, page* p) {
+  KFUNC("do_page_mkwrite");
+  int ret = vma->vm_ops->page_mkwrite(vma, p);
+  if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) return ret;
+  if (!(ret & VM_FAULT_LOCKED)) {
+    lock_page(p);
+    point_read("do_page_mkwrite:page->mapping", obj_page_mapping(p));
+    if (!p->mapping) {
+      unlock_page(p);
+      return 0;  // retry
+    }
+    ret |= VM_FAULT_LOCKED;
+  } else {
+    BUG_ON(!PageLocked(p), "do_page_mkwrite:VM_FAULT_LOCKED", "->page_mkwrite returned an unlocked page");
+  }
+  tracer().page_mkwrite_done(p);
+  return ret;
 }
 
 // ---- Linux 2.6.20 and the reference patch: ->nopage and do_no_page ---------
@@ -114,7 +138,7 @@ retry:
     } else if (vma->vm_ops->page_mkwrite) {
       // If the page will be shareable, see if the backing address space
       // wants to know that the page is about to become writable.
-      if (vma->vm_ops->page_mkwrite(vma, new_page) < 0) {
+      if (vma->vm_ops->page_mkwrite(vma, new_page) & VM_FAULT_ERROR) {
         ret = VM_FAULT_SIGBUS;
         goto out_error;
       }
@@ -224,7 +248,17 @@ static int __do_fault(mm_struct* mm, vm_area_struct* vma, unsigned long address,
       // If the page will be shareable, see if the backing address space
       // wants to know that the page is about to become writable.
       unlock_page(p);
-      if (vma->vm_ops->page_mkwrite(vma, p) < 0) {
+      if (cfg().page_mkwrite_locked) {
+        // 2.6.30: the page comes back locked (or was truncated: retry).
+        const int tmp = do_page_mkwrite(vma, p);
+        if (!tmp || (tmp & (VM_FAULT_ERROR | VM_FAULT_NOPAGE))) {
+          ret = tmp & VM_FAULT_ERROR ? tmp : VM_FAULT_MINOR;
+          anon = 1;  // no anon but release vmf.page
+          goto out_unlocked;
+        }
+        goto mkwrite_locked;
+      }
+      if (vma->vm_ops->page_mkwrite(vma, p) & VM_FAULT_ERROR) {
         ret = VM_FAULT_SIGBUS;
         anon = 1;  // no anon but release vmf.page
         goto out_unlocked;
@@ -241,7 +275,7 @@ static int __do_fault(mm_struct* mm, vm_area_struct* vma, unsigned long address,
       }
     } else if (vma->vm_ops->page_mkwrite) {
       // Without the switch: ->page_mkwrite under the page lock, as the reference patch calls it.
-      if (vma->vm_ops->page_mkwrite(vma, p) < 0) {
+      if (vma->vm_ops->page_mkwrite(vma, p) & VM_FAULT_ERROR) {
         ret = VM_FAULT_SIGBUS;
         anon = 1;  // no anon but release vmf.page
         goto out;
@@ -249,6 +283,7 @@ static int __do_fault(mm_struct* mm, vm_area_struct* vma, unsigned long address,
     }
   }
 
+mkwrite_locked:
   spin_lock(ptl, "__do_fault:pte_offset_map_lock");
   // Only go through if we didn't race with anybody else...
   access_note("__do_fault:pte_same", obj_pte(mm, address), sim::Access::Read);
@@ -266,6 +301,14 @@ static int __do_fault(mm_struct* mm, vm_area_struct* vma, unsigned long address,
   spin_unlock(ptl, "__do_fault:pte_unmap_unlock");
 
 out:
+  if (dirty_page && cfg().page_mkwrite_locked) {
+    // 2.6.30: dirtied before the page lock goes, so writeback cannot clean
+    // the page between the pte and PG_dirty.
+    set_page_dirty(dirty_page);
+    unlock_page(dirty_page);
+    put_page(dirty_page);
+    return ret;
+  }
   unlock_page(vmf.page);
 out_unlocked:
   if (anon) {
@@ -289,13 +332,14 @@ static int do_linear_fault(mm_struct* mm, vm_area_struct* vma, unsigned long add
 
 // We enter with the pte lock held and the pte unchanged since the caller
 // read it; we return with the lock dropped.
-static int do_wp_page(mm_struct* mm, vm_area_struct* vma, unsigned long address, pte_t* page_table, pte_t orig_pte) {
+int do_wp_page(mm_struct* mm, vm_area_struct* vma, unsigned long address, pte_t* page_table, pte_t orig_pte) {
   KFUNC("do_wp_page");
   sim::SpinLock* ptl = &mm->page_table_lock;
   page* old_page = pte_page(orig_pte);
   page* new_page;
   page* dirty_page = nullptr;
   int reuse = 0;
+  int page_mkwrite = 0;
   int ret = VM_FAULT_MINOR;
 
   if (PageAnon(old_page)) {
@@ -312,15 +356,32 @@ static int do_wp_page(mm_struct* mm, vm_area_struct* vma, unsigned long address,
       // appropriate state. We do this without the lock held.
       page_cache_get(old_page);
       spin_unlock(ptl, "do_wp_page:pte_unmap_unlock_mkwrite");
-      if (vma->vm_ops->page_mkwrite(vma, old_page) < 0) goto unwritable_page;
-      if (!cfg().wp_page_mkwrite_late_release) page_cache_release(old_page);
-      spin_lock(ptl, "do_wp_page:pte_offset_map_lock_mkwrite");
-      if (cfg().wp_page_mkwrite_late_release) page_cache_release(old_page);
-      // Since we dropped the lock we need to revalidate the PTE as someone
-      // else may have changed it. If they did, we just return, as we can
-      // count on the MMU to tell us if they didn't also make it writable.
-      access_note("do_wp_page:pte_same_mkwrite", obj_pte(mm, address), sim::Access::Read);
-      if (!pte_same(*page_table, orig_pte)) goto unlock;
+      if (cfg().page_mkwrite_locked) {
+        // 2.6.30: the page comes back locked and stays so until it is dirty.
+        const int tmp = do_page_mkwrite(vma, old_page);
+        if (!tmp || (tmp & (VM_FAULT_ERROR | VM_FAULT_NOPAGE))) {
+          page_cache_release(old_page);
+          return tmp & VM_FAULT_ERROR ? tmp : VM_FAULT_MINOR;
+        }
+        page_mkwrite = 1;
+        spin_lock(ptl, "do_wp_page:pte_offset_map_lock_mkwrite");
+        page_cache_release(old_page);
+        access_note("do_wp_page:pte_same_mkwrite", obj_pte(mm, address), sim::Access::Read);
+        if (!pte_same(*page_table, orig_pte)) {
+          unlock_page(old_page);
+          goto unlock;
+        }
+      } else {
+        if (vma->vm_ops->page_mkwrite(vma, old_page) & VM_FAULT_ERROR) goto unwritable_page;
+        if (!cfg().wp_page_mkwrite_late_release) page_cache_release(old_page);
+        spin_lock(ptl, "do_wp_page:pte_offset_map_lock_mkwrite");
+        if (cfg().wp_page_mkwrite_late_release) page_cache_release(old_page);
+        // Since we dropped the lock we need to revalidate the PTE as someone
+        // else may have changed it. If they did, we just return, as we can
+        // count on the MMU to tell us if they didn't also make it writable.
+        access_note("do_wp_page:pte_same_mkwrite", obj_pte(mm, address), sim::Access::Read);
+        if (!pte_same(*page_table, orig_pte)) goto unlock;
+      }
     }
     dirty_page = old_page;
     get_page(dirty_page);
@@ -368,6 +429,13 @@ static int do_wp_page(mm_struct* mm, vm_area_struct* vma, unsigned long address,
 unlock:
   spin_unlock(ptl, "do_wp_page:pte_unmap_unlock");
   if (dirty_page) {
+    if (page_mkwrite) {
+      // 2.6.30: dirtied under the page lock ->page_mkwrite returned it with.
+      set_page_dirty(dirty_page);
+      unlock_page(dirty_page);
+      put_page(dirty_page);
+      return ret;
+    }
     if (cfg().fault_dirty_page_wait) wait_on_page_locked(dirty_page);
     set_page_dirty_balance(dirty_page);
     put_page(dirty_page);
@@ -390,11 +458,15 @@ static int handle_pte_fault(mm_struct* mm, vm_area_struct* vma, unsigned long ad
     return do_no_page(mm, vma, address, pte, write_access);
   }
 
+  return handle_present_pte(mm, vma, address, pte, entry, write_access);
+}
+
+int handle_present_pte(mm_struct* mm, vm_area_struct* vma, unsigned long address, pte_t* pte, pte_t entry, bool write) {
   sim::SpinLock* ptl = &mm->page_table_lock;
   spin_lock(ptl, "handle_pte_fault:spin_lock");
   access_note("handle_pte_fault:pte_same", obj_pte(mm, address), sim::Access::Read);
   if (pte_same(*pte, entry)) {
-    if (write_access) {
+    if (write) {
       if (!entry.write) return do_wp_page(mm, vma, address, pte, entry);
       entry.dirty = true;
     }

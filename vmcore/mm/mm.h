@@ -105,6 +105,17 @@ int page_cache_read(inode* file, pgoff_t offset);
 
 // ---- mm/memory.c ------------------------------------------------------------
 int handle_mm_fault(mm_struct* mm, vm_area_struct* vma, unsigned long address, int write_access);
+// Shared by every era's fault path.
+pte_t* pte_offset(mm_struct* mm, unsigned long address);
+int anon_vma_prepare(vm_area_struct* vma);
+void set_new_pte(mm_struct* mm, vm_area_struct* vma, unsigned long address, pte_t* page_table, page* p, bool write,
+                 bool anon, sim::Label where);
+// The present-pte half of handle_pte_fault (the same from 2.6.20 to 5.x).
+int handle_present_pte(mm_struct* mm, vm_area_struct* vma, unsigned long address, pte_t* pte, pte_t entry, bool write);
+// Called with the pte lock held, returns with it dropped.
+int do_wp_page(mm_struct* mm, vm_area_struct* vma, unsigned long address, pte_t* page_table, pte_t orig_pte);
+// 2.6.30: the page locked on success, 0 if it was truncated meanwhile.
+int do_page_mkwrite(vm_area_struct* vma, page* p);
 struct zap_details {
   address_space* check_mapping = nullptr;  // even_cows == 0: only this mapping's pages
   pgoff_t first_index;
@@ -142,6 +153,10 @@ int shmem_fault(vm_area_struct* vma, vm_fault* vmf);                        // 2
 int shmem_mmap(inode* file, vm_area_struct* vma);
 // A tmpfs inode: its operations as this kernel's tmpfs has them.
 void shmem_get_inode(inode* inode);
+// Shared with the later eras' tmpfs.
+extern const address_space_operations shmem_aops;
+long shmem_file_read(inode* inode, loff_t* ppos, unsigned long count, user_buffer buf, uint8_t* out);
+int simple_sync_file(inode* inode);
 
 // ---- mm/page-writeback.c ------------------------------------------------------
 enum writeback_sync_modes { WB_SYNC_NONE, WB_SYNC_ALL };
@@ -174,7 +189,13 @@ long sys_fadvise64_64(inode* file, loff_t offset, loff_t len);
 // An inode of the block filesystem (an NFS client's if inode->has_launder_page).
 void blockfs_get_inode(inode* inode);
 extern const file_operations blockfs_file_operations;
+void blockfs_truncate(inode* inode);  // ->truncate: free the blocks beyond i_size
+int blockfs_fsync(inode* file);
+// ->page_mkwrite returns VM_FAULT_ bits (2.6.28's convention; 2.6.23's 0 or
+// -errno is 0 or VM_FAULT_SIGBUS here), VM_FAULT_LOCKED from 2.6.30 on.
 int blockfs_page_mkwrite(vm_area_struct* vma, page* p);
+// 2.6.30's block_page_mkwrite: lock, recheck against truncate, map the block.
+int block_page_mkwrite(vm_area_struct* vma, page* p);
 int do_truncate(inode* inode, loff_t length);
 // fs/open.c: sys_fallocate's checks, then the filesystem's ->fallocate.
 enum { FALLOC_FL_KEEP_SIZE = 0x01, FALLOC_FL_PUNCH_HOLE = 0x02 };

@@ -18,6 +18,8 @@ int __do_page_cache_readahead(address_space* mapping, inode* file, pgoff_t offse
 
   page* pages[kMaxFilePages];
   int ret = 0;
+  // 5.15 (page_cache_ra_unbounded): pages are added under invalidate_lock.
+  if (cfg().invalidate_lock) down_read(&mapping->invalidate_lock, "page_cache_ra_unbounded:invalidate_lock_shared");
   read_lock_irq(&mapping->tree_lock, "__do_page_cache_readahead:read_lock_irq");
   for (unsigned long i = 0; i < nr_to_read; ++i) {
     const pgoff_t page_offset = offset + i;
@@ -39,6 +41,7 @@ int __do_page_cache_readahead(address_space* mapping, inode* file, pgoff_t offse
     if (add_to_page_cache_lru(p, mapping, p->index) == 0) mapping->a_ops->readpage(file, p);
     page_cache_release(p);
   }
+  if (cfg().invalidate_lock) up_read(&mapping->invalidate_lock, "page_cache_ra_unbounded:invalidate_unlock_shared");
   return ret;
 }
 

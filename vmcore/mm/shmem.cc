@@ -265,6 +265,8 @@ long shmem_file_write(inode* inode, loff_t pos, unsigned long count, user_buffer
   return written ? written : err;
 }
 
+}  // namespace
+
 // do_shmem_file_read with file_read_actor: holes read as ZERO_PAGE.
 long shmem_file_read(inode* inode, loff_t* ppos, unsigned long count, user_buffer buf, uint8_t* out) {
   KFUNC("do_shmem_file_read");
@@ -314,6 +316,8 @@ int simple_sync_file(inode*) { return 0; }
 
 const address_space_operations shmem_aops = {
     .set_page_dirty = shmem_set_page_dirty, .write_begin = shmem_write_begin, .write_end = shmem_write_end};
+namespace {
+
 const inode_operations shmem_inode_operations = {
     .truncate = shmem_truncate, .truncate_range = shmem_truncate_range, .setattr = shmem_notify_change};
 const file_operations shmem_file_operations = {

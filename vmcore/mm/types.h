@@ -110,6 +110,9 @@ struct address_space {
   unsigned int truncate_count = 0;
   const address_space_operations* a_ops = nullptr;
   unsigned long flags = 0;  // AS_EIO
+  // 5.15: held shared to add pages (fault, read, readahead), exclusive to
+  // remove them and change the block map (punch, truncate).
+  sim::RwSemaphore invalidate_lock;
   // The backing_dev_info's capabilities: dirty pages are accounted and
   // written back (not for tmpfs: BDI_CAP_NO_ACCT_AND_WRITEBACK).
   bool cap_account_dirty = true;
@@ -136,6 +139,18 @@ inline constexpr unsigned long SHMEM_TRUNCATE = 2;  // VM_WRITE in the kernel
 struct inode_operations;
 struct file_operations;
 
+// 3.16's struct shmem_falloc: the range a hole punch is emptying, published
+// in inode->i_private for the faults that would refill it. The kernel keeps
+// it and its wait queue on the puncher's stack; the model keeps the queue in
+// the inode (inode::falloc_waitq), as fibers must not reach into each
+// other's stacks, and a wake-up count stands for the queue being woken.
+struct shmem_falloc {
+  int mode = 0;        // f00cdc6df7d7: FALLOC_FL_PUNCH_HOLE
+  bool waitq = false;  // 8e205f779d14: faults wait on inode::falloc_waitq
+  pgoff_t start;       // start of the range currently being punched
+  pgoff_t next;        // the next page offset to be fallocated / the end of the punch
+};
+
 // The block device under the block filesystem: a block holds a page's bytes.
 // Freed blocks are handed out again first (LIFO), so another file's write may
 // get a block that a truncate or a hole punch just freed.
@@ -160,6 +175,14 @@ struct inode {
   // The block map of a block filesystem's file (its extents, shrunk): the
   // block of each page index, or kNoBlock for a hole.
   std::array<uint32_t, kMaxFilePages> i_block;
+  // 3.x to 5.x: inode->i_lock and i_private (shmem's hole-punch notice), the
+  // punch's wait queue and how often it was woken (see shmem_falloc).
+  sim::SpinLock i_lock;
+  shmem_falloc* i_private = nullptr;
+  sim::EventQueue falloc_waitq;
+  uint32_t falloc_wakeups = 0;
+  // ext4_inode_info's i_mmap_sem (4.5): faults shared, punch and truncate exclusive.
+  sim::RwSemaphore i_mmap_sem;
   unsigned ra_pages = 4;
   bool has_page_mkwrite = false;
   bool has_launder_page = false;
@@ -185,13 +208,17 @@ struct vm_fault {
 };
 
 inline constexpr unsigned int FAULT_FLAG_WRITE = 0x01;
+// 2.6.37 on: the handler may drop mmap_sem and ask for a retry (once).
+inline constexpr unsigned int FAULT_FLAG_ALLOW_RETRY = 0x04;
+inline constexpr unsigned int FAULT_FLAG_RETRY_NOWAIT = 0x08;
+inline constexpr unsigned int FAULT_FLAG_TRIED = 0x20;
 
 struct vm_operations_struct {
   // 2.6.20: the page referenced (and, after the patch, locked), NOPAGE_SIGBUS or NOPAGE_OOM.
   page* (*nopage)(vm_area_struct* vma, unsigned long address, int* type) = nullptr;
   // 2.6.23: sets vmf->page; VM_FAULT_LOCKED if it is returned locked.
   int (*fault)(vm_area_struct* vma, vm_fault* vmf) = nullptr;
-  int (*page_mkwrite)(vm_area_struct* vma, page* page) = nullptr;
+  int (*page_mkwrite)(vm_area_struct* vma, page* page) = nullptr;  // VM_FAULT_ bits
 };
 
 // A page-table entry. No swap or file ptes: a pte is none or present.
@@ -241,6 +268,7 @@ enum : int {
   VM_FAULT_WRITE = 0x0008,
   VM_FAULT_NOPAGE = 0x0100,  // ->fault installed a pte itself
   VM_FAULT_LOCKED = 0x0200,  // ->fault returns vmf->page locked
+  VM_FAULT_RETRY = 0x0400,   // ->fault dropped mmap_sem: retry the fault
   VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS,
 };
 

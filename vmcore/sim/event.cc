@@ -30,6 +30,10 @@ const char* obj_kind_name(ObjKind k) {
     case ObjKind::InfoLock: return "info->lock";
     case ObjKind::Writeback: return "PG_writeback";
     case ObjKind::TestLock: return "lock";
+    case ObjKind::IMmapSem: return "i_mmap_sem";
+    case ObjKind::InvalidateLock: return "invalidate_lock";
+    case ObjKind::ILock: return "i_lock";
+    case ObjKind::FallocWaitq: return "shmem_falloc_waitq";
   }
   return "?";
 }

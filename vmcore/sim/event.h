@@ -63,6 +63,11 @@ enum class ObjKind : uint8_t {
   InfoLock,   // a = file (shmem info->lock)
   Writeback,  // b = frame (PG_writeback waiters)
   TestLock,   // a, b: locks made by tests and benchmarks
+  // 3.x to 5.x (appended: the values above stay as they were)
+  IMmapSem,        // a = file: ext4's i_mmap_sem (4.5)
+  InvalidateLock,  // a = file: mapping->invalidate_lock (5.15)
+  ILock,           // a = file: inode->i_lock (guards i_private)
+  FallocWaitq,     // a = file: the hole punch's wait queue (shmem_falloc, 3.16)
 };
 
 struct Obj {
