@@ -212,15 +212,15 @@ void Checks::punch_hole_end(const inode* inode, int error) {
   end_change(*this, w, nullptr, error == 0 ? w.end - w.start : 0, Change::HolePunch);
 }
 
-// ->page_mkwrite accepted a page: it must lie inside EOF (a page that starts
-// at or beyond i_size was truncated; the off-by-one of `page_offset > size`).
-void Checks::page_mkwrite_done(const page* p) {
-  const inode* in = p->mapping->host;
-  if (page_offset(p->index) < in->i_size) return;
+// ->page_mkwrite accepted a page: it must lie inside the EOF it read (a page
+// that starts at or beyond i_size was truncated; the off-by-one of
+// `page_offset > size`).
+void Checks::page_mkwrite_accept(const page* p, loff_t size) {
+  if (page_offset(p->index) < size) return;
   report(Finding{"faultline: ->page_mkwrite made a page beyond EOF writable",
                  fmt::format("file {} page {} (offset {}), i_size {}: a racing truncate ended the file at or before "
                              "the page, and ->page_mkwrite let the write fault go on\n{}\n",
-                             in->i_ino, p->index.v, page_offset(p->index), in->i_size, describe_page(p)),
+                             p->mapping->host->i_ino, p->index.v, page_offset(p->index), size, describe_page(p)),
                  "mkwrite-beyond-eof"});
 }
 

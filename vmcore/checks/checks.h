@@ -93,7 +93,7 @@ struct Checks final : mm::Tracer {
   void punch_hole_end(const mm::inode* inode, int error) override;
   void mmu_store(mm::mm_struct* mm, unsigned long addr, const uint8_t* data, unsigned long n) override;
   void end_io_write_error(const mm::inode* host, mm::pgoff_t index) override;
-  void page_mkwrite_done(const mm::page* p) override;
+  void page_mkwrite_accept(const mm::page* p, mm::loff_t size) override;
   void block_freed(const mm::inode* inode, mm::pgoff_t index, uint32_t block) override;
 };
 

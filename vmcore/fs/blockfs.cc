@@ -213,6 +213,7 @@ int block_page_mkwrite(vm_area_struct* vma, page* p) {
     unlock_page(p);
     return VM_FAULT_NOPAGE;
   }
+  tracer().page_mkwrite_accept(p, size);
   // The page is wholly or partially inside EOF: an empty part maps nothing.
   const loff_t end = page_offset(p->index + 1) > size ? size & ~loff_t(PAGE_CACHE_MASK) : loff_t(PAGE_CACHE_SIZE);
   if (end) {

@@ -24,8 +24,9 @@ class Tracer {
   virtual void mmu_store(mm_struct* mm, unsigned long addr, const uint8_t* data, unsigned long n) {}
   // A block filesystem freed the block of page `index` (truncate, hole punch).
   virtual void block_freed(const inode* inode, pgoff_t index, uint32_t block) {}
-  // ->page_mkwrite let the page become writable (the page is locked).
-  virtual void page_mkwrite_done(const page* p) {}
+  // ->page_mkwrite let the page become writable, having read i_size `size`
+  // under the page lock.
+  virtual void page_mkwrite_accept(const page* p, loff_t size) {}
   // A page's write I/O completed with an error.
   virtual void end_io_write_error(const inode* host, pgoff_t index) {}
 

@@ -464,6 +464,8 @@ unsigned long zero_page_read_actor(read_descriptor_t* desc, unsigned long size) 
 // reduced to reading ahead the requested pages, up to ra_pages).
 long do_generic_file_read(inode* file, loff_t* ppos, unsigned long count, user_buffer buf, uint8_t* out) {
   KFUNC("do_generic_mapping_read");
+  // __generic_file_aio_read skips an empty segment: nothing is looked up.
+  if (!count) return 0;
   address_space* mapping = file->i_mapping;
   read_descriptor_t desc;
   desc.count = count;

@@ -82,7 +82,6 @@ int do_page_mkwrite(vm_area_struct* vma, page* p) {
   } else {
     BUG_ON(!PageLocked(p), "do_page_mkwrite:VM_FAULT_LOCKED", "->page_mkwrite returned an unlocked page");
   }
-  tracer().page_mkwrite_done(p);
   return ret;
 }
 

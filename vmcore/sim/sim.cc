@@ -45,6 +45,7 @@ void Sim::reset(Strategy& strategy, const RunLimits& limits) {
   current_ = kNoTask;
   runnable_ = 0;
   starving_ = 0;
+  yielding_ = kNoTask;
   repeating_ = 0;
   retrying_ = 0;
   hook_ = nullptr;
@@ -168,6 +169,15 @@ void Sim::schedule(const SchedPoint& p) {
     // A looping task runs: the other retrying tasks' loops see it.
     for (TaskSet r = retrying_ & ~task_bit(p.current); r; r &= r - 1)
       tasks_[__builtin_ctz(r)].repeaters_ran |= task_bit(p.current);
+  }
+  // A task that waits in a retry loop for another's progress lets the others run.
+  if (yielding_ != kNoTask && yielding_ == p.current) [[unlikely]] {
+    yielding_ = kNoTask;
+    if (const TaskSet others = p.runnable & ~task_bit(p.current)) {
+      SchedPoint forced = p;
+      forced.runnable = others;
+      return pick_and_switch(forced);
+    }
   }
   // A task owed a fair run (see retry) is the only choice the strategy sees,
   // looping tasks apart: DFS does not branch there, and a forced switch is no
@@ -450,7 +460,12 @@ void Sim::retry(Label label) {
     s.repeaters_ran = 0;
     if (++s.starved_retries >= kStarvationRetries) starve(label);
   }
-  if (++s.retries >= kFairRetries) starving_ |= task_bit(current_);
+  if (++s.retries >= 2 * kFairRetries) {
+    starving_ &= ~task_bit(current_);
+    yielding_ = current_;
+  } else if (s.retries >= kFairRetries) {
+    starving_ |= task_bit(current_);
+  }
   if (s.retries > limits_.max_retries)
     halt(StopKind::Livelock,
          fmt::format("INFO: livelock: task {} ({}) took the retry at {} more than {} times in one call\n", current_,

@@ -141,7 +141,11 @@ class Sim {
   // running), and a task can retry forever only because another one always
   // undoes its progress in between. A task that took kFairRetries retry edges
   // in one call is not preempted by other tasks of finite work until the call
-  // ends; a livelock is a task that still reaches max_retries.
+  // ends. A loop can also wait for another task's progress (a fault that
+  // returns VM_FAULT_NOPAGE until a truncate unmaps the page): after
+  // 2 * kFairRetries retries with the fair run, the task yields at each retry
+  // to the other runnable tasks instead, as another CPU would run them. A
+  // livelock is a task that still reaches max_retries.
   //
   // Starvation: tasks that loop (user space repeating its syscalls, see
   // set_repeating) run on as on other CPUs, fair run or not. A retry edge of
@@ -160,6 +164,7 @@ class Sim {
     s.repeaters_ran = 0;
     starving_ &= ~task_bit(current_);
     retrying_ &= ~task_bit(current_);
+    if (yielding_ == current_) yielding_ = kNoTask;
   }
   // The task loops (user space repeating its syscalls).
   void set_repeating(TaskId t) { repeating_ |= task_bit(t); }
@@ -233,9 +238,10 @@ class Sim {
   uint32_t ntasks_ = 0;
   TaskId current_ = kNoTask;
   TaskSet runnable_ = 0;
-  TaskSet starving_ = 0;   // tasks owed a fair run (see retry)
-  TaskSet repeating_ = 0;  // tasks that loop (see set_repeating)
-  TaskSet retrying_ = 0;   // tasks that took a retry edge in their current call
+  TaskSet starving_ = 0;       // tasks owed a fair run (see retry)
+  TaskId yielding_ = kNoTask;  // yields at its next point (see retry)
+  TaskSet repeating_ = 0;      // tasks that loop (see set_repeating)
+  TaskSet retrying_ = 0;       // tasks that took a retry edge in their current call
   Context main_;
   Strategy* strategy_ = nullptr;
   RunLimits limits_;
