@@ -25,7 +25,7 @@ struct Expect {
 
 std::string zeros(size_t n) { return std::string(n, '\0'); }
 
-const char* const kPresets[] = {"v2.6.20", "seed", "v2.6.23", "v2.6.26"};
+const char* const kPresets[] = {"v2.6.20", "seed", "v2.6.23", "v2.6.26", "v3.15", "v3.16", "v4.4", "v4.5", "v5.15"};
 
 // Runs a one-task schedule and compares every syscall's result.
 void expect_results(const std::string& text, const std::vector<Expect>& expect, const char* preset,
@@ -230,6 +230,85 @@ TEST_P(Contract, FadviseDropsOnlyCleanUnmappedPages) {
       syscalls { read { file: 0 offset: 0 len: 20 } }
     })";
   expect_results(text, {{2}, {0, "BB"}, {0}, {20, "WWAAAAAAAAAAAAAABBBB"}}, preset());
+}
+
+bool has_punch(const char* preset) { return mm::preset_config(preset)->falloc_punch_hole; }
+
+// Linux today (tmpfs and ext4): a punch of a whole, mapped and faulted page
+// unmaps it; the hole reads zeros through the mapping and read(), with no
+// SIGBUS, and i_size stays.
+TEST_P(Contract, FallocatePunchUnmapsTheWholePageAndKeepsTheSize) {
+  for (const char* kind : {"REGULAR", "SHMEM"}) {
+    SCOPED_TRACE(kind);
+    const std::string text = std::string("files { kind: ") + kind +
+                             R"( size: 48 contents: "AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBBCCCCCCCCCCCCCCCC" }
+      processes { mappings { file: 0 addr: 256 length: 48 shared: true writable: true } }
+      tasks { process: 0
+        syscalls { load { addr: 272 len: 4 } }
+        syscalls { fallocate { file: 0 mode: 3 offset: 16 len: 16 } }
+        syscalls { load { addr: 272 len: 4 } }
+        syscalls { read { file: 0 offset: 0 len: 48 } }
+        syscalls { stat { file: 0 } }
+      })";
+    if (!has_punch(preset())) {
+      // sys_fallocate came with 2.6.23; before 2.6.38 no punch mode and no
+      // ->fallocate on these filesystems.
+      const int64_t err = mm::preset_config(preset())->sys_fallocate ? -EOPNOTSUPP : -ENOSYS;
+      expect_results(text, {{0, "BBBB"}, {err}, {0, "BBBB"}, {48}, {48}}, preset());
+      continue;
+    }
+    expect_results(text,
+                   {{0, "BBBB"}, {0}, {0, zeros(4)}, {48, std::string(16, 'A') + zeros(16) + std::string(16, 'C')}, {48}},
+                   preset());
+  }
+}
+
+// A partial punch zeroes exactly its bytes (host Linux: [100, 150) of a 4096
+// byte page; in model units the same sides of the range on the same pages:
+// inside one page, and across a page boundary).
+TEST_P(Contract, FallocatePartialPunchZeroesOnlyItsBytes) {
+  if (!has_punch(preset())) GTEST_SKIP() << "no FALLOC_FL_PUNCH_HOLE before 2.6.38";
+  for (const char* kind : {"REGULAR", "SHMEM"}) {
+    SCOPED_TRACE(kind);
+    const std::string text = std::string("files { kind: ") + kind +
+                             R"( size: 48 contents: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv" }
+      processes { mappings { file: 0 addr: 256 length: 48 shared: true writable: true } }
+      tasks { process: 0
+        syscalls { load { addr: 256 len: 16 } }
+        syscalls { fallocate { file: 0 mode: 3 offset: 4 len: 6 } }
+        syscalls { fallocate { file: 0 mode: 3 offset: 28 len: 8 } }
+        syscalls { load { addr: 256 len: 16 } }
+        syscalls { read { file: 0 offset: 0 len: 48 } }
+      })";
+    const std::string after = std::string("ABCD") + zeros(6) + "KLMNOPQRSTUVWXYZab" + zeros(8) + "klmnopqrstuv";
+    expect_results(text, {{0, "ABCDEFGHIJKLMNOP"}, {0}, {0}, {0, after.substr(0, 16)}, {48, after}}, preset());
+  }
+}
+
+// The errors of each kernel: modes it does not know, a punch without
+// FALLOC_FL_KEEP_SIZE, an empty range, a range past s_maxbytes, a file whose
+// filesystem has no ->fallocate. (Offsets and lengths beyond the model's
+// address range are InvalidSchedule: see schedule_io_test.)
+TEST_P(Contract, FallocateRejectsWhatTheKernelRejects) {
+  const std::string text = two_page_file("REGULAR") + R"(
+    files { kind: DRIVER size: 16 }
+    processes { }
+    tasks { process: 0
+      syscalls { fallocate { file: 0 mode: 2 offset: 0 len: 16 } }
+      syscalls { fallocate { file: 0 mode: 16 offset: 0 len: 16 } }
+      syscalls { fallocate { file: 0 mode: 3 offset: 0 len: 0 } }
+      syscalls { fallocate { file: 0 mode: 3 offset: 500 len: 16 } }
+      syscalls { fallocate { file: 1 mode: 3 offset: 0 len: 16 } }
+      syscalls { stat { file: 0 } }
+    })";
+  const mm::KernelConfig cfg = *mm::preset_config(preset());
+  if (!cfg.sys_fallocate) {
+    expect_results(text, {{-ENOSYS}, {-ENOSYS}, {-ENOSYS}, {-ENOSYS}, {-ENOSYS}, {20}}, preset());
+    return;
+  }
+  // 2.6.23: only a mode without FALLOC_FL_KEEP_SIZE is refused up front.
+  const int64_t nomode = -EOPNOTSUPP;
+  expect_results(text, {{nomode}, {nomode}, {-EINVAL}, {-EFBIG}, {-EOPNOTSUPP}, {20}}, preset());
 }
 
 INSTANTIATE_TEST_SUITE_P(Presets, Contract, ::testing::ValuesIn(kPresets), [](const auto& info) {

@@ -142,6 +142,15 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"processes {} tasks { process: 0 syscalls { read { file: 3 len: 1 } } }",
                               "tasks[0].syscalls[0].read.file"},
                       BadCase{"processes {} tasks { process: 0 syscalls {} }", "tasks[0].syscalls[0]"},
+                      BadCase{"files { size: 16 } processes {} tasks { process: 0 syscalls { fallocate { file: 0 "
+                              "mode: 3 offset: 18446744073709551600 len: 16 } } }",
+                              "tasks[0].syscalls[0].fallocate.offset"},
+                      BadCase{"files { size: 16 } processes {} tasks { process: 0 syscalls { fallocate { file: 0 "
+                              "mode: 3 len: 9223372036854775807 } } }",
+                              "tasks[0].syscalls[0].fallocate.len"},
+                      BadCase{"processes {} tasks { process: 0 syscalls { fallocate { file: 2 mode: 3 len: 1 } } }",
+                              "tasks[0].syscalls[0].fallocate.file"},
+                      BadCase{"processes {} tasks { process: 0 repeat: 65 }", "tasks[0].repeat"},
                       BadCase{"files { size: 100000 }", "files[0].size"},
                       BadCase{"files { size: 16 cached_pages: 3 }", "files[0].cached_pages[0]"},
                       BadCase{"files { size: 16 } processes { mappings { file: 0 addr: 3 length: 16 } }",
