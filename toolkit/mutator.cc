@@ -1,6 +1,7 @@
 #include "toolkit/mutator.h"
 
 #include <algorithm>
+#include <optional>
 #include <cstring>
 #include <fstream>
 #include <vector>
@@ -279,6 +280,47 @@ bool change_decision_task(Ctx& c) {
   return true;
 }
 
+// A periodic interleaving: a label decision and its way back (the task it
+// switches to switching back) repeated at the following hits, as when one
+// task's loop keeps another's retry loop going (a hole punch restarting while
+// faults refill the hole).
+bool extend_decision_pattern(Ctx& c) {
+  std::vector<int> at;
+  for (int i = 0; i < c.s.decisions_size(); ++i)
+    if (c.s.decisions(i).when_case() == Decision::kAt) at.push_back(i);
+  if (at.empty()) return false;
+  const Decision there = c.s.decisions(at[c.below(at.size())]);
+  std::optional<Decision> back;
+  for (int i : at) {
+    const Decision& d = c.s.decisions(i);
+    if (d.at().task() == there.task() && d.task() == there.at().task()) back = d;
+  }
+  const uint32_t rounds = uint32_t(c.one_of<uint64_t>({4, 8, 16, 33}));
+  const uint32_t stride = uint32_t(c.one_of<uint64_t>({1, 1, 2}));
+  const uint32_t back_stride = uint32_t(c.one_of<uint64_t>({1, 1, 2}));
+  bool added = false;
+  for (uint32_t r = 1; r <= rounds; ++r) {
+    for (const auto& [d, step] : {std::pair{std::optional<Decision>(there), stride}, std::pair{back, back_stride}}) {
+      if (!d || uint32_t(c.s.decisions_size()) >= c.lim.decisions) continue;
+      Decision* copy = c.s.add_decisions();
+      *copy = *d;
+      copy->mutable_at()->set_hit(std::max(1u, d->at().hit()) + r * step);
+      added = true;
+    }
+  }
+  return added;
+}
+
+// A task that loops in user space, or one that stops looping.
+bool change_task_repeat(Ctx& c) {
+  if (!c.s.tasks_size()) return false;
+  Task* t = c.s.mutable_tasks(int(c.below(uint64_t(c.s.tasks_size()))));
+  const uint32_t repeat = uint32_t(c.one_of<uint64_t>({0, 1, 4, 16, 64}));
+  if (repeat == t->repeat()) return false;
+  t->set_repeat(repeat);
+  return true;
+}
+
 bool add_task(Ctx& c) {
   if (uint32_t(c.s.tasks_size()) >= c.lim.tasks || !c.s.processes_size()) return false;
   // New tasks go last, before the daemons: decisions naming daemons move up.
@@ -377,6 +419,8 @@ const Mutation kMutations[] = {
     {"move_decision", move_decision, 10},
     {"swap_adjacent_decisions", swap_adjacent_decisions, 4},
     {"change_decision_task", change_decision_task, 4},
+    {"extend_decision_pattern", extend_decision_pattern, 2},
+    {"change_task_repeat", change_task_repeat, 1},
     {"add_task", add_task, 2},
     {"remove_task", remove_task, 1},
     {"add_fault", add_fault, 1},

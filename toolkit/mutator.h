@@ -22,7 +22,7 @@ namespace faultline {
 struct MutatorLimits {
   uint32_t tasks = 6;
   uint32_t syscalls_per_task = 12;
-  uint32_t decisions = 48;
+  uint32_t decisions = 80;  // a periodic interleaving of 33 rounds fits
   uint32_t faults = 4;
 };
 
