@@ -57,7 +57,12 @@ int clear_page_dirty_for_io(page* p) {
     if (page_mkclean(p)) set_page_dirty(p);
   }
   access_note("clear_page_dirty_for_io:TestClearPageDirty", obj_page_flags(p), sim::Access::Write);
-  return TestClearPageDirty(p);
+  if (!TestClearPageDirty(p)) return 0;
+  // The write-out takes what ->page_mkwrite prepared (the block reservation
+  // of a delalloc filesystem): the next write through a pte needs another
+  // ->page_mkwrite (PG_mkwrite is the model's record of it).
+  p->flags &= ~PG_mkwrite;
+  return 1;
 }
 
 int test_set_page_writeback(page* p) {

@@ -64,7 +64,7 @@ enum : unsigned long {
   PG_dirty = 1ul << 1,
   PG_error = 1ul << 2,
   PG_anon = 1ul << 3,     // the kernel encodes this in page->mapping's low bit
-  PG_mkwrite = 1ul << 4,  // model only: ->page_mkwrite ran for this page
+  PG_mkwrite = 1ul << 4,  // model only: ->page_mkwrite ran since the page was last cleaned
 };
 
 struct page {
