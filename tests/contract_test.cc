@@ -257,9 +257,9 @@ TEST_P(Contract, FallocatePunchUnmapsTheWholePageAndKeepsTheSize) {
       expect_results(text, {{0, "BBBB"}, {err}, {0, "BBBB"}, {48}, {48}}, preset());
       continue;
     }
-    expect_results(text,
-                   {{0, "BBBB"}, {0}, {0, zeros(4)}, {48, std::string(16, 'A') + zeros(16) + std::string(16, 'C')}, {48}},
-                   preset());
+    expect_results(
+        text, {{0, "BBBB"}, {0}, {0, zeros(4)}, {48, std::string(16, 'A') + zeros(16) + std::string(16, 'C')}, {48}},
+        preset());
   }
 }
 

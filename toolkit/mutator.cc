@@ -1,9 +1,9 @@
 #include "toolkit/mutator.h"
 
 #include <algorithm>
-#include <optional>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <vector>
 
 #include "toolkit/schedule_edit.h"
@@ -93,7 +93,8 @@ uint64_t draw(Ctx& c, const SyscallKind& kind, const SyscallField& f, uint32_t p
       return c.chance(80) ? mm::FALLOC_FL_PUNCH_HOLE | mm::FALLOC_FL_KEEP_SIZE
                           : c.one_of<uint64_t>({0, mm::FALLOC_FL_KEEP_SIZE, mm::FALLOC_FL_PUNCH_HOLE, 0x10});
     case FieldRole::MsyncFlags:
-      return c.chance(80) ? mm::MS_SYNC : c.one_of<uint64_t>({mm::MS_ASYNC, mm::MS_INVALIDATE, mm::MS_SYNC | mm::MS_ASYNC});
+      return c.chance(80) ? mm::MS_SYNC
+                          : c.one_of<uint64_t>({mm::MS_ASYNC, mm::MS_INVALIDATE, mm::MS_SYNC | mm::MS_ASYNC});
     case FieldRole::Enum:
       for (;;)
         if (const uint64_t v = c.below(f.max + 1); f.valid(v)) return v;

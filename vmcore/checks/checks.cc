@@ -224,6 +224,26 @@ void Checks::page_mkwrite_accept(const page* p, loff_t size) {
                  "mkwrite-beyond-eof"});
 }
 
+// Writeback cleaned a page of a file with ->page_mkwrite: no pte may still
+// let stores in (a fault made one writable after page_mkclean: the next
+// stores reach a clean page the filesystem was not told of).
+void Checks::page_cleaned_for_io(const page* p) {
+  for (uint32_t m = 0; m < kernel->nmms; ++m) {
+    mm_struct* mm = &kernel->mms[m];
+    for (uint32_t vpn = 0; vpn < kMaxVpn; ++vpn) {
+      const pte_t& pte = mm->pte[vpn];
+      if (!pte.present || !pte.write || pte.frame != p->frame) continue;
+      vm_area_struct* vma = vma_covering(mm, vpn << PAGE_SHIFT);
+      if (!vma || !vma->vm_ops->page_mkwrite) continue;
+      report(Finding{"faultline: writeback cleaned a page a writable pte still maps",
+                     fmt::format("{}\n{}\n{}\nThe write-out took what ->page_mkwrite prepared; stores through "
+                                 "this pte reach the clean page without ->page_mkwrite.\n",
+                                 describe_pte(mm, vpn), describe_vma(vma), describe_page(p)),
+                     "mkwrite-missed:clear_page_dirty_for_io"});
+    }
+  }
+}
+
 void forget_pages_touched_during(Checks& c, const ChangeWindow& w) {
   if (!w.active) return;
   FileOracle& o = c.files[w.file];

@@ -94,6 +94,7 @@ struct Checks final : mm::Tracer {
   void mmu_store(mm::mm_struct* mm, unsigned long addr, const uint8_t* data, unsigned long n) override;
   void end_io_write_error(const mm::inode* host, mm::pgoff_t index) override;
   void page_mkwrite_accept(const mm::page* p, mm::loff_t size) override;
+  void page_cleaned_for_io(const mm::page* p) override;
   void block_freed(const mm::inode* inode, mm::pgoff_t index, uint32_t block) override;
 };
 

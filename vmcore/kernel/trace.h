@@ -27,6 +27,9 @@ class Tracer {
   // ->page_mkwrite let the page become writable, having read i_size `size`
   // under the page lock.
   virtual void page_mkwrite_accept(const page* p, loff_t size) {}
+  // clear_page_dirty_for_io cleaned the page for its write-out (its ptes
+  // should be write-protected by now).
+  virtual void page_cleaned_for_io(const page* p) {}
   // A page's write I/O completed with an error.
   virtual void end_io_write_error(const inode* host, pgoff_t index) {}
 

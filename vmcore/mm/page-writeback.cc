@@ -62,6 +62,7 @@ int clear_page_dirty_for_io(page* p) {
   // of a delalloc filesystem): the next write through a pte needs another
   // ->page_mkwrite (PG_mkwrite is the model's record of it).
   p->flags &= ~PG_mkwrite;
+  tracer().page_cleaned_for_io(p);
   return 1;
 }
 

@@ -44,6 +44,7 @@ class SpinLock final : public OwnedLock {
   explicit SpinLock(Obj obj = {}) : OwnedLock(obj) {}
   void lock(Label label) { acquire(label, kPolicy); }
   void unlock(Label label) { release(label, kPolicy); }
+  bool keeps_others_out(TaskId) const override { return false; }
 
  private:
   static constexpr Policy kPolicy{
@@ -77,6 +78,7 @@ class RwSemaphore final : public Waitable {
   void down_write(Label label);
   void up_write(Label label);
   TaskId writer() const { return writer_; }
+  bool keeps_others_out(TaskId t) const override { return writer_ == t; }
   int readers() const { return nreaders_; }
   TaskSet holders() const override;
 

@@ -456,9 +456,13 @@ void Sim::retry(Label label) {
   note(EventKind::Retry, label, Obj{}, kNoTask, s.retries + 1);
   retrying_ |= task_bit(current_);
   if (s.repeaters_ran) [[unlikely]] {
-    s.starved_by |= s.repeaters_ran;
+    // Only a loop that holds a lock exclusively starves others with it (see sim.h).
+    if (std::any_of(s.held.begin(), s.held.begin() + s.nheld,
+                    [this](const Waitable* l) { return l->keeps_others_out(current_); })) {
+      s.starved_by |= s.repeaters_ran;
+      if (++s.starved_retries >= kStarvationRetries) starve(label);
+    }
     s.repeaters_ran = 0;
-    if (++s.starved_retries >= kStarvationRetries) starve(label);
   }
   if (++s.retries >= 2 * kFairRetries) {
     starving_ &= ~task_bit(current_);

@@ -41,6 +41,9 @@ class Waitable {
   Obj obj() const { return obj_; }
   void set_obj(Obj o) { obj_ = o; }
   virtual TaskSet holders() const { return 0; }
+  // Whether holder t keeps other tasks out of it across sleeps (a reader of
+  // an rwsem does not; a spinlock is never held across a sleep).
+  virtual bool keeps_others_out(TaskId t) const { return true; }
   virtual const char* holder_note() const { return ""; }
 
  protected:
@@ -152,7 +155,11 @@ class Sim {
   // one call taken kStarvationRetries times with such a task running between
   // each two is a loop those tasks keep going (a hole punch whose truncation
   // restarts while faults refill the hole): the run stops with a livelock
-  // "starvation:<label>" naming them. A loop the kernel bounds never gets there.
+  // "starvation:<label>" naming them. Only retries taken while the task
+  // holds a sleeping lock exclusively (a mutex, an rwsem for write) count: such a loop keeps every task that needs the
+  // lock out too (CVE-2014-4171's punch holds i_mutex). A lock-free retry against a looping task (read() finding its
+  // page truncated or invalidated again) is the kernel's optimistic retry, each round costing the other side a whole
+  // syscall. A loop the kernel bounds never gets there.
   static constexpr uint32_t kFairRetries = 16;
   static constexpr uint32_t kStarvationRetries = 32;
   void retry(Label label);
