@@ -1,10 +1,12 @@
 // No false alarms: thousands of random interleavings of every shipped
-// scenario run clean on v2.6.26, while the same exploration finds the race on
+// scenario run clean on v2.6.26 (but for its known findings), while the same exploration finds the race on
 // v2.6.20 (so the checkers are awake).
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <map>
+#include <set>
+#include <sstream>
 
 #include "tests/test_util.h"
 #include "vmcore/sim/pct_strategy.h"
@@ -43,16 +45,32 @@ std::map<std::string, int> explore_random(const Schedule& s, const char* preset,
   return explore(s, preset, runs, random);
 }
 
+// "Outcome signature" of each real v2.6.26 finding: what corpus/regressions/
+// expects on v2.6.26 other than Ok (bug #3, page_mkwrite against writeback,
+// reaches some seeds).
+std::set<std::string> known_on_2626() {
+  std::set<std::string> known;
+  for (const auto& entry : std::filesystem::directory_iterator(source_dir() / "corpus/regressions")) {
+    std::istringstream in(testing::read_file(entry.path()));
+    for (std::string line; std::getline(in, line);) {
+      const std::string tag = "# expect: v2.6.26 ";
+      if (line.rfind(tag, 0) == 0 && line.substr(tag.size()) != "Ok") known.insert(line.substr(tag.size()));
+    }
+  }
+  return known;
+}
+
 TEST(NoFalseAlarms, RandomAndPctInterleavingsOfEverySeedRunCleanOn2626) {
   const auto files = seed_files();
   ASSERT_GE(files.size(), 10u);
+  const auto known = known_on_2626();
   for (const auto& file : files) {
     const Schedule s = schedule_from_file(file);
     sim::RandomStrategy random(2026);
     sim::PctStrategy pct(2026, 3, 300);
     for (sim::Strategy* strategy : {static_cast<sim::Strategy*>(&random), static_cast<sim::Strategy*>(&pct)})
       for (const auto& [what, n] : explore(s, "v2.6.26", 1000, *strategy))
-        if (what != "Ok ") ADD_FAILURE() << file.filename() << ": " << n << "x " << what;
+        if (what != "Ok " && !known.count(what)) ADD_FAILURE() << file.filename() << ": " << n << "x " << what;
   }
 }
 
