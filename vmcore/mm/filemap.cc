@@ -192,15 +192,14 @@ unsigned long size_in_pages(inode* i, sim::Label where) {
   return (i_size_read(i, where) + PAGE_CACHE_SIZE - 1) >> PAGE_CACHE_SHIFT;
 }
 
-// The fault's read-around on a miss: ra_pages around pgoff.
+}  // namespace
+
 void readaround(inode* inode, pgoff_t pgoff) {
   const unsigned long ra_pages = inode->ra_pages;
   if (!ra_pages) return;
   const pgoff_t start = pgoff.v >= ra_pages / 2 ? pgoff - ra_pages / 2 : pgoff_t(0);
   do_page_cache_readahead(inode->i_mapping, inode, start, ra_pages);
 }
-
-}  // namespace
 
 // 2.6.20's ->nopage, with the reference patch: the page is looked up locked,
 // i_size is checked again under the lock, and only an I/O error brings a

@@ -100,6 +100,9 @@ long generic_file_aio_write(inode* file, loff_t pos, unsigned long count, user_b
 
 // ---- mm/readahead.c -------------------------------------------------------
 int do_page_cache_readahead(address_space* mapping, inode* file, pgoff_t offset, unsigned long nr_to_read);
+// The fault's read-around on a miss: ra_pages around pgoff (3.x:
+// do_sync_mmap_readahead).
+void readaround(inode* inode, pgoff_t pgoff);
 // Reads one page into the cache; does not wait for the I/O.
 int page_cache_read(inode* file, pgoff_t offset);
 

@@ -62,7 +62,7 @@ int ext4_file_mmap(inode*, vm_area_struct* vma) {
 
 // Zero [from, from + length) inside one block through the page cache: a hole
 // has nothing to zero; a mapped block is read in first.
-void ext4_block_zero_page_range(inode* inode, loff_t from, loff_t length) {
+int ext4_block_zero_page_range(inode* inode, loff_t from, loff_t length) {
   KFUNC("ext4_block_zero_page_range");
   address_space* mapping = inode->i_mapping;
   const pgoff_t index(uint64_t(from) >> PAGE_SHIFT);
@@ -72,10 +72,10 @@ void ext4_block_zero_page_range(inode* inode, loff_t from, loff_t length) {
   page* p = find_lock_page(mapping, index);
   if (!p) {
     p = alloc_page();
-    if (!p) return;
-    if (add_to_page_cache_lru(p, mapping, index)) {
+    if (!p) return -ENOMEM;
+    if (const int err = add_to_page_cache_lru(p, mapping, index)) {
       page_cache_release(p);
-      return;
+      return err;
     }
   }
   if (p->b_blocknr == kNoBlock) p->b_blocknr = blockfs_get_block(inode, index, false);
@@ -92,20 +92,21 @@ void ext4_block_zero_page_range(inode* inode, loff_t from, loff_t length) {
   }
   unlock_page(p);
   page_cache_release(p);
+  return 0;
 }
 
 // The partial blocks at both ends of [lstart, lstart + length).
-void ext4_zero_partial_blocks(inode* inode, loff_t lstart, loff_t length) {
+int ext4_zero_partial_blocks(inode* inode, loff_t lstart, loff_t length) {
   const loff_t byte_end = lstart + length - 1;
   const unsigned partial_start = unsigned(lstart & (PAGE_SIZE - 1));
   const unsigned partial_end = unsigned(byte_end & (PAGE_SIZE - 1));
   // Handle partial zero within the single block.
-  if ((lstart >> PAGE_SHIFT) == (byte_end >> PAGE_SHIFT) && (partial_start || partial_end != PAGE_SIZE - 1)) {
-    ext4_block_zero_page_range(inode, lstart, length);
-    return;
-  }
-  if (partial_start) ext4_block_zero_page_range(inode, lstart, loff_t(PAGE_SIZE));
-  if (partial_end != PAGE_SIZE - 1) ext4_block_zero_page_range(inode, byte_end - partial_end, partial_end + 1);
+  if ((lstart >> PAGE_SHIFT) == (byte_end >> PAGE_SHIFT) && (partial_start || partial_end != PAGE_SIZE - 1))
+    return ext4_block_zero_page_range(inode, lstart, length);
+  if (partial_start)
+    if (const int err = ext4_block_zero_page_range(inode, lstart, loff_t(PAGE_SIZE))) return err;
+  if (partial_end != PAGE_SIZE - 1) return ext4_block_zero_page_range(inode, byte_end - partial_end, partial_end + 1);
+  return 0;
 }
 
 long ext4_punch_hole(inode* inode, loff_t offset, loff_t length) {
@@ -134,11 +135,11 @@ long ext4_punch_hole(inode* inode, loff_t offset, loff_t length) {
     const loff_t last_block_offset = loff_t(uint64_t(offset + length) & PAGE_MASK) - 1;
     // Now release the pages and zero block aligned part of pages.
     if (last_block_offset > first_block_offset) truncate_pagecache_range(inode, first_block_offset, last_block_offset);
-    ext4_zero_partial_blocks(inode, offset, length);
+    ret = ext4_zero_partial_blocks(inode, offset, length);
     const pgoff_t first_block((uint64_t(offset) + PAGE_SIZE - 1) >> PAGE_SHIFT);
     const pgoff_t stop_block(uint64_t(offset + length) >> PAGE_SHIFT);
-    // If there are no blocks to remove, return now.
-    if (first_block < stop_block) {
+    // If there are no blocks to remove (or zeroing failed), return now.
+    if (!ret && first_block < stop_block) {
       point_write("ext4_punch_hole:ext4_ext_remove_space", obj_disk(inode, first_block));
       blockfs_free_blocks(inode, first_block, stop_block);
       // 4.4: now release the pages again to reduce race window.

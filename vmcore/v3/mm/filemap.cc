@@ -27,12 +27,7 @@ bool lock_page_or_retry(page* p, mm_struct* mm, unsigned int flags) {
 }
 
 // do_sync_mmap_readahead: ra_pages around the fault (the readaround of 2.6).
-void do_sync_mmap_readahead(inode* inode, pgoff_t offset) {
-  const unsigned long ra_pages = inode->ra_pages;
-  if (!ra_pages) return;
-  const pgoff_t start = offset.v >= ra_pages / 2 ? offset - ra_pages / 2 : pgoff_t(0);
-  do_page_cache_readahead(inode->i_mapping, inode, start, ra_pages);
-}
+void do_sync_mmap_readahead(inode* inode, pgoff_t offset) { readaround(inode, offset); }
 
 }  // namespace
 

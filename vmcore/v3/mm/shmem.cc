@@ -81,9 +81,18 @@ int shmem_fault(vm_area_struct* vma, vm_fault* vmf) {
     if (waited >= 0) return waited;
   }
   int ret = VM_FAULT_MINOR;
-  // 3.x checks i_size inside shmem_getpage (before and after allocating).
   const int error = shmem_getpage(inode, vmf->pgoff, &vmf->page, SGP_FAULT, &ret);
   if (error) return error == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+  // 3.x's shmem_getpage checks i_size for every page it returns but to
+  // SGP_WRITE and SGP_FALLOC (-EINVAL), a page found as well as one
+  // allocated; the 2.6 one checks only before allocating, and since 3.5 a
+  // page fallocated with FALLOC_FL_KEEP_SIZE may be found beyond EOF.
+  if (page_offset(vmf->pgoff) >= i_size_read(inode, "shmem_getpage:i_size_read_found")) {
+    unlock_page(vmf->page);
+    page_cache_release(vmf->page);
+    vmf->page = nullptr;
+    return VM_FAULT_SIGBUS;
+  }
   return ret | VM_FAULT_LOCKED;
 }
 
