@@ -78,6 +78,7 @@ TaskId Sim::spawn(const char* name, TaskFn fn, void* arg, bool daemon) {
   s.retries = 0;
   s.starved_retries = 0;
   s.starved_by = 0;
+  s.finite_ran = 0;
   s.repeaters_ran = 0;
   make_context(s.ctx, *s.stack, &Sim::task_entry, &s);
   runnable_ |= task_bit(t);
@@ -165,10 +166,15 @@ void Sim::note(EventKind kind, Label label, Obj obj, TaskId other, int64_t arg) 
 }
 
 void Sim::schedule(const SchedPoint& p) {
-  if (p.current != kNoTask && (repeating_ & task_bit(p.current))) [[unlikely]] {
-    // A looping task runs: the other retrying tasks' loops see it.
-    for (TaskSet r = retrying_ & ~task_bit(p.current); r; r &= r - 1)
-      tasks_[__builtin_ctz(r)].repeaters_ran |= task_bit(p.current);
+  if (p.current != kNoTask && retrying_ & ~task_bit(p.current)) [[unlikely]] {
+    // A looping task runs: the other retrying tasks' loops see it. A task of
+    // finite work (no daemon) runs: their next retry may be its doing.
+    const bool repeater = repeating_ & task_bit(p.current);
+    if (repeater || !tasks_[p.current].daemon)
+      for (TaskSet r = retrying_ & ~task_bit(p.current); r; r &= r - 1) {
+        TaskSlot& t = tasks_[__builtin_ctz(r)];
+        (repeater ? t.repeaters_ran : t.finite_ran) |= task_bit(p.current);
+      }
   }
   // A task that waits in a retry loop for another's progress lets the others run.
   if (yielding_ != kNoTask && yielding_ == p.current) [[unlikely]] {
@@ -456,14 +462,16 @@ void Sim::retry(Label label) {
   note(EventKind::Retry, label, Obj{}, kNoTask, s.retries + 1);
   retrying_ |= task_bit(current_);
   if (s.repeaters_ran) [[unlikely]] {
-    // Only a loop that holds a lock exclusively starves others with it (see sim.h).
-    if (std::any_of(s.held.begin(), s.held.begin() + s.nheld,
-                    [this](const Waitable* l) { return l->keeps_others_out(current_); })) {
+    // Only a loop that holds a lock exclusively starves others with it, and
+    // only one that the looping tasks alone keep going (see sim.h).
+    if (!s.finite_ran && std::any_of(s.held.begin(), s.held.begin() + s.nheld,
+                                     [this](const Waitable* l) { return l->keeps_others_out(current_); })) {
       s.starved_by |= s.repeaters_ran;
       if (++s.starved_retries >= kStarvationRetries) starve(label);
     }
     s.repeaters_ran = 0;
   }
+  s.finite_ran = 0;
   if (++s.retries >= 2 * kFairRetries) {
     starving_ &= ~task_bit(current_);
     yielding_ = current_;

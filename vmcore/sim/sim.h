@@ -156,7 +156,8 @@ class Sim {
   // each two is a loop those tasks keep going (a hole punch whose truncation
   // restarts while faults refill the hole): the run stops with a livelock
   // "starvation:<label>" naming them. Only retries taken while the task
-  // holds a sleeping lock exclusively (a mutex, an rwsem for write) count: such a loop keeps every task that needs the
+  // holds a sleeping lock exclusively (a mutex, an rwsem for write), with
+  // only looping tasks (and daemons) running since the last one, count: such a loop keeps every task that needs the
   // lock out too (CVE-2014-4171's punch holds i_mutex). A lock-free retry against a looping task (read() finding its
   // page truncated or invalidated again) is the kernel's optimistic retry, each round costing the other side a whole
   // syscall. A loop the kernel bounds never gets there.
@@ -169,6 +170,7 @@ class Sim {
     s.starved_retries = 0;
     s.starved_by = 0;
     s.repeaters_ran = 0;
+    s.finite_ran = 0;
     starving_ &= ~task_bit(current_);
     retrying_ &= ~task_bit(current_);
     if (yielding_ == current_) yielding_ = kNoTask;
@@ -223,6 +225,7 @@ class Sim {
     // those tasks, and the looping tasks that ran since the last retry.
     uint32_t starved_retries = 0;
     TaskSet starved_by = 0;
+    TaskSet finite_ran = 0;  // tasks of finite work that ran since the last retry
     TaskSet repeaters_ran = 0;
   };
 
