@@ -197,6 +197,54 @@ TEST(Mutator, CrossoverSplicesTasksAndDecisions) {
   EXPECT_GT(spliced, int(all.size()) / 2);
 }
 
+Schedule punch_seed_on(const char* preset) {
+  Schedule s = schedule_from_file(source_dir() / "corpus/seeds/shmem_fallocate_punch_vs_fault.txtpb");
+  s.mutable_kernel()->set_preset(preset);
+  return s;
+}
+
+TEST(Mutator, PreemptsOnlyWhereATaskReallyGoes) {
+  const Schedule seed = punch_seed_on("v3.15");
+  std::map<std::pair<uint32_t, std::string>, uint32_t> reached;  // (task, label) -> hits
+  for (const sim::Event& e : replay(seed, RunOptions{.keep_trace = true}).trace)
+    if (sim::is_schedule_point(e.kind)) ++reached[{e.task, e.label.name}];
+  ScheduleMutator m(11);
+  m.pin_kernel(seed.kernel());
+  int placed = 0, periodic = 0;
+  for (int i = 0; i < 3000; ++i) {
+    Schedule s = seed;
+    if (m.mutate(s, 4096) != "preempt_where_reached") continue;
+    ASSERT_GE(s.decisions_size(), 1);
+    for (const Decision& d : s.decisions()) {
+      ASSERT_EQ(d.when_case(), Decision::kAt);
+      const auto it = reached.find({d.at().task(), d.at().label()});
+      ASSERT_NE(it, reached.end()) << d.ShortDebugString();
+      EXPECT_LE(d.at().hit(), it->second) << d.ShortDebugString();
+      EXPECT_NE(d.task(), d.at().task());
+      periodic += d.at().every() > 0;
+    }
+    ++placed;
+  }
+  EXPECT_GT(placed, 50);
+  EXPECT_GT(periodic, 20);
+}
+
+// CVE-2014-4171 from its scenario alone: one mutation puts the punch's
+// restart and the looping task's fault in alternation.
+TEST(Mutator, OneMutationOfThePunchSeedCanStarveThePunch) {
+  const Schedule seed = punch_seed_on("v3.15");
+  ASSERT_EQ(replay(seed).kind, OutcomeKind::Ok);
+  ScheduleMutator m(1);
+  m.pin_kernel(seed.kernel());
+  int found = 0;
+  for (int i = 0; i < 20000 && !found; ++i) {
+    Schedule s = seed;
+    m.mutate(s, 4096);
+    found += replay(s, RunOptions{.keep_results = false}).signature == "starvation:shmem_undo_range:restart";
+  }
+  EXPECT_TRUE(found);
+}
+
 std::set<uint32_t> features_of(const Schedule& s) {
   Runner runner;
   sim::ReplayStrategy strategy = replay_strategy(s);

@@ -9,6 +9,7 @@
 
 #include "vmcore/sim/locks.h"
 #include "vmcore/sim/random_strategy.h"
+#include "vmcore/sim/replay_strategy.h"
 #include "vmcore/sim/sim.h"
 
 namespace faultline::sim {
@@ -323,6 +324,27 @@ TEST(Fairness, AStarvedRetryLoopGetsToFinishItsCall) {
   const Stop& stop = tasks.run(rr, RunLimits{100000, 256});
   EXPECT_EQ(stop.kind, StopKind::Finished) << stop.report;
   EXPECT_EQ(retries, int(Sim::kFairRetries));
+}
+
+TEST(ReplayStrategy, APeriodicLabelDecisionFiresAtItsHitAndEveryPeriodAfter) {
+  // Task 0 reaches test:work ten times; at its 3rd, 5th, 7th and 9th hit it
+  // gives way to task 1, which gives way back at each of its own points.
+  std::vector<int> order;
+  Tasks tasks;
+  for (int t = 0; t < 2; ++t)
+    tasks.add([&order, t] {
+      for (int i = 0; i < 10; ++i) {
+        work();
+        order.push_back(t);
+      }
+    });
+  ScheduledSwitch there{.task = 1, .by_label = true, .at_task = 0, .label = kWork.name, .hit = 3, .every = 2};
+  ScheduledSwitch back{.task = 0, .by_label = true, .at_task = 1, .label = kWork.name, .hit = 1, .every = 1};
+  ReplayStrategy replay({there, back}, 0);
+  ASSERT_EQ(tasks.run(replay).kind, StopKind::Finished);
+  // A switch happens at a point, before the step after it: task 1 gives way
+  // at once at its first point (its hit 1), then after one step each time.
+  EXPECT_EQ(order, (std::vector<int>{0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1}));
 }
 
 TEST(Detection, UnlockOfAnUnheldMutexIsMisuse) {

@@ -151,6 +151,9 @@ bool smaller_numbers(Minimizer& m, Schedule& s) {
     }
   }
   for (int t = 0; t < s.tasks_size(); ++t) {
+    progress |= shrink_number(
+        m, s, [t](const Schedule& x) { return x.tasks(t).repeat(); },
+        [t](Schedule& x, uint64_t v) { x.mutable_tasks(t)->set_repeat(uint32_t(v)); });
     for (int i = 0; i < s.tasks(t).syscalls_size(); ++i) {
       const SyscallKind* kind = syscall_kind(s.tasks(t).syscalls(i));
       if (!kind) continue;
@@ -179,6 +182,12 @@ bool smaller_numbers(Minimizer& m, Schedule& s) {
     Schedule c = s;
     c.mutable_faults()->DeleteSubrange(i, 1);
     progress |= m.try_candidate(s, c);
+  }
+  for (int i = 0; i < s.decisions_size(); ++i) {  // a one-time switch rather than a periodic one
+    if (s.decisions(i).when_case() != Decision::kAt) continue;
+    progress |= shrink_number(
+        m, s, [i](const Schedule& x) { return x.decisions(i).at().every(); },
+        [i](Schedule& x, uint64_t v) { x.mutable_decisions(i)->mutable_at()->set_every(uint32_t(v)); });
   }
   return progress;
 }

@@ -3,16 +3,53 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <vector>
 
 #include "toolkit/schedule_edit.h"
+#include "vmcore/run.h"
 #include "vmcore/mm/mm.h"
 #include "vmcore/mm/types.h"
 #include "vmcore/schedule/schedule_io.h"
 #include "vmcore/schedule/syscall_table.h"
 
 namespace faultline {
+
+// A schedule point a task reached in a run: its label and which hit it was.
+struct ReachedPoint {
+  uint32_t task;
+  const char* label;
+  uint32_t hit;
+};
+
+class RunProbe {
+ public:
+  void pin_kernel(const std::optional<Kernel>& kernel) { kernel_ = kernel; }
+
+  // The schedule points of each task (indexed by task) when s runs on the
+  // pinned kernel with its own decisions.
+  const std::vector<std::vector<ReachedPoint>>& reached(const Schedule& s) {
+    for (auto& points : per_task_) points.clear();
+    Schedule pinned = s;
+    if (kernel_) *pinned.mutable_kernel() = *kernel_;
+    if (validate_schedule(pinned)) return per_task_;
+    sim::ReplayStrategy strategy = replay_strategy(pinned);
+    runner_.run(pinned, strategy, RunOptions{.keep_results = false, .trace_hash = false});
+    std::map<std::pair<uint32_t, uint32_t>, uint32_t> hits;  // (task, label id) -> hits so far
+    for (const sim::Event& e : runner_.events()) {
+      if (!sim::is_schedule_point(e.kind) || e.task == sim::kNoTask) continue;
+      if (per_task_.size() <= e.task) per_task_.resize(e.task + 1);
+      per_task_[e.task].push_back({e.task, e.label.name, ++hits[{e.task, e.label.id}]});
+    }
+    return per_task_;
+  }
+
+ private:
+  std::optional<Kernel> kernel_;
+  Runner runner_;
+  std::vector<std::vector<ReachedPoint>> per_task_;
+};
 
 namespace {
 
@@ -23,6 +60,7 @@ struct Ctx {
   sim::SplitMix64& rng;
   const MutatorLimits& lim;
   const std::vector<std::string>& labels;
+  RunProbe& probe;
 
   uint64_t below(uint64_t n) { return rng.below(n); }
   bool chance(uint32_t percent) { return rng.below(100) < percent; }
@@ -39,6 +77,8 @@ uint64_t random_len(Ctx& c) { return c.one_of<uint64_t>({1, 1, 2, 4, 8, 15, 16, 
 uint64_t random_value(Ctx& c) {
   return c.one_of<uint64_t>({0, 'A', 'B', 'X', 'Y', 0xff}) + (c.chance(20) ? c.below(8) : 0);
 }
+
+uint32_t random_every(Ctx& c) { return uint32_t(c.one_of<uint64_t>({1, 1, 1, 2, 3})); }
 
 uint32_t random_file(Ctx& c) { return c.s.files_size() ? uint32_t(c.below(uint64_t(c.s.files_size()))) : 0; }
 
@@ -236,7 +276,60 @@ bool add_label_decision(Ctx& c) {
   at->set_task(uint32_t(c.below(uint64_t(c.s.tasks_size()))));
   at->set_label(c.labels[c.below(c.labels.size())]);
   at->set_hit(uint32_t(1 + (c.chance(25) ? c.below(3) : 0)));
+  if (c.chance(20)) at->set_every(random_every(c));
   d->set_task(uint32_t(c.below(decision_tasks(c.s))));
+  return true;
+}
+
+// A preemption where a task really goes (asked of a run of the schedule): at
+// a label and hit it reached, another task runs (often one that loops in user
+// space); often with the way back at a point the other task reached, and
+// periodic, so that the two alternate as on two CPUs (a punch restarting
+// while a fault refills the hole).
+bool preempt_where_reached(Ctx& c) {
+  if (uint32_t(c.s.decisions_size()) + 2 > c.lim.decisions) return false;
+  const auto& reached = c.probe.reached(c.s);
+  std::vector<uint32_t> tasks, loopers;
+  for (uint32_t t = 0; t < reached.size(); ++t) {
+    if (reached[t].empty()) continue;
+    tasks.push_back(t);
+    if (t < uint32_t(c.s.tasks_size()) && c.s.tasks(int(t)).repeat()) loopers.push_back(t);
+  }
+  if (tasks.size() < 2) return false;
+  const uint32_t b = !loopers.empty() && c.chance(50) ? loopers[c.below(loopers.size())] : tasks[c.below(tasks.size())];
+  uint32_t a = tasks[c.below(tasks.size() - 1)];
+  if (a == b) a = tasks.back();
+  const bool periodic = c.chance(60);
+  auto preempt = [&](uint32_t from, uint32_t to) {
+    const ReachedPoint& p = reached[from][c.below(reached[from].size())];
+    Decision* d = c.s.add_decisions();
+    d->set_task(to);
+    d->mutable_at()->set_task(from);
+    d->mutable_at()->set_label(p.label);
+    d->mutable_at()->set_hit(p.hit);
+    if (periodic) d->mutable_at()->set_every(random_every(c));
+  };
+  preempt(a, b);
+  if (periodic || c.chance(50)) preempt(b, a);
+  return true;
+}
+
+// A label decision and its way back (the task it switches to switching
+// back) fire again every few hits, or only once.
+bool change_decision_period(Ctx& c) {
+  std::vector<int> at;
+  for (int i = 0; i < c.s.decisions_size(); ++i)
+    if (c.s.decisions(i).when_case() == Decision::kAt) at.push_back(i);
+  if (at.empty()) return false;
+  const Decision& there = c.s.decisions(at[c.below(at.size())]);
+  const uint32_t every = there.at().every() && c.chance(50) ? 0 : random_every(c);
+  if (every == there.at().every()) return false;
+  const uint32_t from = there.at().task(), to = there.task();
+  for (int i : at) {
+    LabelHit* hit = c.s.mutable_decisions(i)->mutable_at();
+    const uint32_t task = c.s.decisions(i).task();
+    if ((hit->task() == from && task == to) || (hit->task() == to && task == from)) hit->set_every(every);
+  }
   return true;
 }
 
@@ -416,6 +509,8 @@ const Mutation kMutations[] = {
     {"change_argument", change_argument, 10},
     {"add_decision", add_decision, 10},
     {"add_label_decision", add_label_decision, 4},
+    {"preempt_where_reached", preempt_where_reached, 5},
+    {"change_decision_period", change_decision_period, 2},
     {"remove_decision", remove_decision, 5},
     {"move_decision", move_decision, 10},
     {"swap_adjacent_decisions", swap_adjacent_decisions, 4},
@@ -475,7 +570,16 @@ Schedule starter_schedule() {
 
 }  // namespace
 
-ScheduleMutator::ScheduleMutator(uint64_t seed, MutatorLimits limits) : rng_(seed), limits_(limits) {}
+ScheduleMutator::ScheduleMutator(uint64_t seed, MutatorLimits limits)
+    : rng_(seed), limits_(limits), probe_(std::make_unique<RunProbe>()) {}
+ScheduleMutator::~ScheduleMutator() = default;
+ScheduleMutator::ScheduleMutator(ScheduleMutator&&) noexcept = default;
+ScheduleMutator& ScheduleMutator::operator=(ScheduleMutator&&) noexcept = default;
+
+void ScheduleMutator::pin_kernel(std::optional<Kernel> kernel) {
+  probe_->pin_kernel(kernel);
+  kernel_ = std::move(kernel);
+}
 
 std::span<const char* const> ScheduleMutator::mutation_names() {
   static const std::vector<const char*> names = [] {
@@ -533,7 +637,7 @@ bool shrink_once(Ctx& c) {
 }  // namespace
 
 void ScheduleMutator::shrink_to(Schedule& s, size_t max_size) {
-  Ctx c{s, rng_, limits_, labels_};
+  Ctx c{s, rng_, limits_, labels_, *probe_};
   while (!fits(s, max_size) && shrink_once(c)) {
   }
 }
@@ -541,7 +645,7 @@ void ScheduleMutator::shrink_to(Schedule& s, size_t max_size) {
 std::string ScheduleMutator::mutate_into(const Schedule& from, Schedule& out, size_t max_size) {
   for (int attempt = 0; attempt < 16; ++attempt) {
     out = from;
-    Ctx c{out, rng_, limits_, labels_};
+    Ctx c{out, rng_, limits_, labels_, *probe_};
     const Mutation& m = pick_mutation(rng_);
     if (!m.apply(c)) continue;
     normalize(out);
@@ -564,7 +668,7 @@ std::string ScheduleMutator::mutate(Schedule& s, size_t max_size) {
 
 void ScheduleMutator::crossover_into(const Schedule& a, const Schedule& b, Schedule& child, size_t max_size) {
   child = a;
-  Ctx c{child, rng_, limits_, labels_};
+  Ctx c{child, rng_, limits_, labels_, *probe_};
   if (b.tasks_size() && child.processes_size() && (c.chance(60) || !b.decisions_size())) {
     // A task of b replaces (or joins) the tasks of a.
     Task t = b.tasks(int(c.below(uint64_t(b.tasks_size()))));

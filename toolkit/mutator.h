@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -26,12 +27,19 @@ struct MutatorLimits {
   uint32_t faults = 4;
 };
 
+// Where each task of a schedule goes when it runs: the mutations that place
+// preemptions at points a task really reaches ask it.
+class RunProbe;
+
 class ScheduleMutator {
  public:
   explicit ScheduleMutator(uint64_t seed, MutatorLimits limits = {});
+  ~ScheduleMutator();
+  ScheduleMutator(ScheduleMutator&&) noexcept;
+  ScheduleMutator& operator=(ScheduleMutator&&) noexcept;
 
   // Every output runs on this kernel (a pinned fuzzing campaign).
-  void pin_kernel(std::optional<Kernel> kernel) { kernel_ = std::move(kernel); }
+  void pin_kernel(std::optional<Kernel> kernel);
   // Schedule-point labels for label-hit decisions (from the dictionary).
   void set_labels(std::vector<std::string> labels) { labels_ = std::move(labels); }
   void reseed(uint64_t seed) { rng_.seed(seed); }
@@ -81,6 +89,7 @@ class ScheduleMutator {
   MutatorLimits limits_;
   std::optional<Kernel> kernel_;
   std::vector<std::string> labels_;
+  std::unique_ptr<RunProbe> probe_;
   std::array<Decoded, 4> outputs_;
   size_t next_output_ = 0;
   // libFuzzer crosses a whole chain of mutations over with one input.

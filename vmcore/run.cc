@@ -64,6 +64,7 @@ std::vector<sim::ScheduledSwitch> schedule_decisions(const Schedule& s) {
       sw.at_task = sim::TaskId(d.at().task());
       sw.label = d.at().label();
       sw.hit = std::max(d.at().hit(), 1u);
+      sw.every = d.at().every();
     } else {
       sw.step = d.step();
       sw.expect_label = d.label();

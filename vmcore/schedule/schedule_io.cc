@@ -400,7 +400,8 @@ struct Validator {
           return fail("{}: task {} does not exist ({} tasks with the daemons)", at.str("at.task"), d.at().task(),
                       ntasks);
         if (d.at().label().empty()) return fail("{}: empty label", at.str("at.label"));
-        if (!number(at, "at.hit", d.at().hit(), L::kMaxSteps)) return false;
+        if (!number(at, "at.hit", d.at().hit(), L::kMaxSteps) || !number(at, "at.every", d.at().every(), L::kMaxSteps))
+          return false;
       } else if (!number(at, "step", d.step(), L::kMaxSteps)) {
         return false;
       }

@@ -9,7 +9,8 @@ namespace faultline::sim {
 ReplayStrategy::ReplayStrategy(std::vector<ScheduledSwitch> decisions, uint64_t seed) : seed_(seed), rng_(seed) {
   for (ScheduledSwitch& d : decisions) {
     if (d.by_label)
-      by_label_.push_back({d.at_task, d.label, fnv1a32(d.label.c_str()), std::max(d.hit, 1u), d.task});
+      by_label_.push_back({d.at_task, d.label, fnv1a32(d.label.c_str()), std::max(d.hit, 1u), d.every,
+                           d.task});
     else
       by_step_.push_back(std::move(d));
   }
@@ -36,8 +37,11 @@ std::vector<std::string> ReplayStrategy::unreached() const {
 
 TaskId ReplayStrategy::pick_next(const SchedPoint& p) {
   TaskId want = kNoTask;
-  for (LabelTrigger& t : by_label_)
-    if (p.current == t.at_task && p.label.id == t.label_id && ++t.seen == t.hit) want = t.task;
+  for (LabelTrigger& t : by_label_) {
+    if (p.current != t.at_task || p.label.id != t.label_id) continue;
+    ++t.seen;
+    if (t.fires()) want = t.task;
+  }
   while (next_ < by_step_.size() && by_step_[next_].step < p.step) ++next_;
   // The first decision at a step wins; later duplicates are ignored.
   for (bool first = true; next_ < by_step_.size() && by_step_[next_].step == p.step; ++next_, first = false) {

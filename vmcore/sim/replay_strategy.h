@@ -20,6 +20,7 @@ struct ScheduledSwitch {
   TaskId at_task = kNoTask;
   std::string label;
   uint32_t hit = 1;
+  uint32_t every = 0;  // then at every every-th hit after it (0: once)
 };
 
 struct Departure {
@@ -49,8 +50,10 @@ class ReplayStrategy final : public Strategy {
     std::string label;
     uint32_t label_id;
     uint32_t hit;
+    uint32_t every;
     TaskId task;
     uint32_t seen = 0;
+    bool fires() const { return seen == hit || (every && seen > hit && (seen - hit) % every == 0); }
   };
   std::vector<ScheduledSwitch> by_step_;
   std::vector<LabelTrigger> by_label_;
