@@ -27,5 +27,6 @@ int truncate_inode_page(address_space* mapping, page* p);
 // ---- mm/shmem.c and fs/ext4 ---------------------------------------------------------
 void shmem_get_inode(inode* inode);
 void ext4_get_inode(inode* inode);
+void nfs_get_inode(inode* inode);
 
 }  // namespace faultline::mm::v3

@@ -194,10 +194,8 @@ const file_operations ext4_file_operations = {
 }  // namespace
 
 void ext4_get_inode(inode* inode) {
+  if (inode->has_launder_page) return nfs_get_inode(inode);  // an NFS client's file
   blockfs_get_inode(inode);
-  // An NFS client (->launder_page) keeps the 2.6 era's operations: it has no
-  // hole punch of its own.
-  if (inode->has_launder_page) return;
   inode->i_op = &ext4_file_inode_operations;
   inode->i_fop = &ext4_file_operations;
 }
