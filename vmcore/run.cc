@@ -299,7 +299,11 @@ Outcome Runner::run(const Schedule& s, sim::Strategy& strategy, const RunOptions
     outputs.push_back(out);
     tasks[t] = UserTask{sim::TaskId(t), &k->mms[task.process()], task_ops, out, task.repeat()};
     sim.spawn(task.name().empty() ? kTaskNames[t] : task.name().c_str(), user_task_main, &tasks[t]);
-    if (task.repeat() && !task_ops.empty()) sim.set_repeating(sim::TaskId(t));
+    // An NFS revalidation stands for the server's change of the file, which
+    // no loop in user space can repeat at will: such a task's loop starves no one.
+    const bool user_loop = std::none_of(task.syscalls().begin(), task.syscalls().end(),
+                                        [](const Syscall& call) { return call.has_revalidate(); });
+    if (task.repeat() && !task_ops.empty() && user_loop) sim.set_repeating(sim::TaskId(t));
   }
   k->io_wait.spawn_waiter(sim, "end_io", end_io_task, nullptr, "end_io:idle");
   k->pdflush_wait.spawn_waiter(sim, "pdflush", pdflush, nullptr, "pdflush:idle");
