@@ -212,5 +212,18 @@ TEST(Minimize, KeepsTheSignatureAndNeverGrows) {
   EXPECT_EQ(r.schedule.tasks(0).syscalls(0).direct_write().len(), 1u);
 }
 
+TEST(Minimize, ShrinksAUserSpaceLoopToWhatTheStarvationNeeds) {
+  // The CVE-2014-4171 punch starves after 32 restarts: a looping task of 64
+  // repeats shrinks to the 32 loads that take, the periodic decisions stay.
+  Schedule s = testing::schedule_from_file(source_dir() / "corpus/regressions/shmem_punch_fault_starvation.txtpb");
+  s.mutable_tasks(1)->set_repeat(64);
+  const MinimizeResult r = minimize(s);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(replay(r.schedule).signature, "starvation:shmem_undo_range:restart");
+  EXPECT_EQ(r.schedule.tasks(1).repeat(), 31u);
+  ASSERT_EQ(r.schedule.decisions_size(), 2);
+  for (const Decision& d : r.schedule.decisions()) EXPECT_EQ(d.at().every(), 1u);
+}
+
 }  // namespace
 }  // namespace faultline
