@@ -300,6 +300,7 @@ bool preempt_where_reached(Ctx& c) {
   uint32_t a = tasks[c.below(tasks.size() - 1)];
   if (a == b) a = tasks.back();
   const bool periodic = c.chance(60);
+  const uint32_t every = random_every(c);  // the way back mostly keeps the same period
   auto preempt = [&](uint32_t from, uint32_t to) {
     const ReachedPoint& p = reached[from][c.below(reached[from].size())];
     Decision* d = c.s.add_decisions();
@@ -307,7 +308,7 @@ bool preempt_where_reached(Ctx& c) {
     d->mutable_at()->set_task(from);
     d->mutable_at()->set_label(p.label);
     d->mutable_at()->set_hit(p.hit);
-    if (periodic) d->mutable_at()->set_every(random_every(c));
+    if (periodic) d->mutable_at()->set_every(c.chance(70) ? every : random_every(c));
   };
   preempt(a, b);
   if (periodic || c.chance(50)) preempt(b, a);
@@ -509,7 +510,7 @@ const Mutation kMutations[] = {
     {"change_argument", change_argument, 10},
     {"add_decision", add_decision, 10},
     {"add_label_decision", add_label_decision, 4},
-    {"preempt_where_reached", preempt_where_reached, 5},
+    {"preempt_where_reached", preempt_where_reached, 8},
     {"change_decision_period", change_decision_period, 2},
     {"remove_decision", remove_decision, 5},
     {"move_decision", move_decision, 10},

@@ -306,7 +306,7 @@ Outcome Runner::run(const Schedule& s, sim::Strategy& strategy, const RunOptions
     if (task.repeat() && !task_ops.empty() && user_loop) sim.set_repeating(sim::TaskId(t));
   }
   k->io_wait.spawn_waiter(sim, "end_io", end_io_task, nullptr, "end_io:idle");
-  k->pdflush_wait.spawn_waiter(sim, "pdflush", pdflush, nullptr, "pdflush:idle");
+  sim.set_periodic(k->pdflush_wait.spawn_waiter(sim, "pdflush", pdflush, nullptr, "pdflush:idle"));
 
   const sim::Stop& stop = sim.run();
   Outcome out;

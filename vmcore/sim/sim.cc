@@ -48,6 +48,8 @@ void Sim::reset(Strategy& strategy, const RunLimits& limits) {
   yielding_ = kNoTask;
   repeating_ = 0;
   retrying_ = 0;
+  periodic_ = 0;
+  holding_off_ = 0;
   hook_ = nullptr;
   hook_arg_ = nullptr;
   in_hook_ = false;
@@ -80,6 +82,8 @@ TaskId Sim::spawn(const char* name, TaskFn fn, void* arg, bool daemon) {
   s.starved_by = 0;
   s.finite_ran = 0;
   s.repeaters_ran = 0;
+  s.periodic_ran = false;
+  s.periodic_retries = 0;
   make_context(s.ctx, *s.stack, &Sim::task_entry, &s);
   runnable_ |= task_bit(t);
   return t;
@@ -175,7 +179,19 @@ void Sim::schedule(const SchedPoint& p) {
         TaskSlot& t = tasks_[__builtin_ctz(r)];
         (repeater ? t.repeaters_ran : t.finite_ran) |= task_bit(p.current);
       }
+    if (periodic_ & task_bit(p.current))
+      for (TaskSet r = retrying_ & ~task_bit(p.current); r; r &= r - 1) tasks_[__builtin_ctz(r)].periodic_ran = true;
   }
+  // A periodic daemon that ran between enough retries of a call waits for it.
+  if (holding_off_ && (p.runnable & periodic_) && (p.runnable & ~periodic_)) [[unlikely]] {
+    SchedPoint held = p;
+    held.runnable &= ~periodic_;
+    return schedule_allowed(held);
+  }
+  schedule_allowed(p);
+}
+
+void Sim::schedule_allowed(const SchedPoint& p) {
   // A task that waits in a retry loop for another's progress lets the others run.
   if (yielding_ != kNoTask && yielding_ == p.current) [[unlikely]] {
     yielding_ = kNoTask;
@@ -472,6 +488,10 @@ void Sim::retry(Label label) {
     s.repeaters_ran = 0;
   }
   s.finite_ran = 0;
+  if (s.periodic_ran) {
+    s.periodic_ran = false;
+    if (++s.periodic_retries >= kFairRetries) holding_off_ |= task_bit(current_);
+  }
   if (++s.retries >= 2 * kFairRetries) {
     starving_ &= ~task_bit(current_);
     yielding_ = current_;

@@ -171,12 +171,21 @@ class Sim {
     s.starved_by = 0;
     s.repeaters_ran = 0;
     s.finite_ran = 0;
+    s.periodic_ran = false;
+    s.periodic_retries = 0;
     starving_ &= ~task_bit(current_);
     retrying_ &= ~task_bit(current_);
+    holding_off_ &= ~task_bit(current_);
     if (yielding_ == current_) yielding_ = kNoTask;
   }
   // The task loops (user space repeating its syscalls).
   void set_repeating(TaskId t) { repeating_ |= task_bit(t); }
+  // A daemon that runs now and then (background writeback every few
+  // seconds), not whenever there is work: between the retries of one call,
+  // a loop of microseconds, it runs at most kFairRetries times, then waits
+  // for the call to end unless nothing else can run. The I/O completion a
+  // task waits for is no such daemon.
+  void set_periodic(TaskId t) { periodic_ |= task_bit(t); }
 
   // Ends the run from inside a task: unwinds the halting task's stack (its
   // locals are destroyed) and leaves it. Other tasks' stacks stay where they
@@ -227,12 +236,15 @@ class Sim {
     TaskSet starved_by = 0;
     TaskSet finite_ran = 0;  // tasks of finite work that ran since the last retry
     TaskSet repeaters_ran = 0;
+    bool periodic_ran = false;      // a periodic daemon ran since the last retry
+    uint32_t periodic_retries = 0;  // retries after which one had
   };
 
   static void task_entry(void* arg);
   [[noreturn]] void starve(Label label);
   void record(const Event& e);
   void schedule(const SchedPoint& p);
+  void schedule_allowed(const SchedPoint& p);  // after the periodic daemons' hold-off
   void pick_and_switch(const SchedPoint& p);
   void switch_to(TaskId next);
   void reschedule_away(Label label, Obj obj);  // the current task cannot continue
@@ -252,6 +264,8 @@ class Sim {
   TaskId yielding_ = kNoTask;  // yields at its next point (see retry)
   TaskSet repeating_ = 0;      // tasks that loop (see set_repeating)
   TaskSet retrying_ = 0;       // tasks that took a retry edge in their current call
+  TaskSet periodic_ = 0;       // periodic daemons (see set_periodic)
+  TaskSet holding_off_ = 0;    // retrying tasks that keep the periodic daemons waiting
   Context main_;
   Strategy* strategy_ = nullptr;
   RunLimits limits_;
