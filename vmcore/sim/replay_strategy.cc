@@ -37,13 +37,13 @@ std::vector<std::string> ReplayStrategy::unreached() const {
 
 TaskId ReplayStrategy::pick_next(const SchedPoint& p) {
   TaskId want = kNoTask;
-  bool repeat_firing = false;  // of a periodic decision: it names a task that may be done or asleep
+  bool periodic = false;  // it names a task that may be done or asleep at some of its hits
   for (LabelTrigger& t : by_label_) {
     if (p.current != t.at_task || p.label.id != t.label_id) continue;
     ++t.seen;
     if (t.fires()) {
       want = t.task;
-      repeat_firing = t.seen > t.hit;
+      periodic = t.every;
     }
   }
   while (next_ < by_step_.size() && by_step_[next_].step < p.step) ++next_;
@@ -54,11 +54,11 @@ TaskId ReplayStrategy::pick_next(const SchedPoint& p) {
     if (!d.expect_label.empty() && d.expect_label != p.label.name && !departure_)
       departure_ = Departure{p.step, d.expect_label, p.label.name};
     want = d.task;
-    repeat_firing = false;
+    periodic = false;
   }
   if (want != kNoTask) {
     if (want < kMaxTasks && (p.runnable & task_bit(want))) return want;
-    if (!repeat_firing) ++ignored_;
+    if (!periodic) ++ignored_;
   }
   return default_choice(p);
 }

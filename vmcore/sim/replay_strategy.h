@@ -36,8 +36,8 @@ class ReplayStrategy final : public Strategy {
   TaskId pick_next(const SchedPoint& p) override;
   uint64_t random_u64() override { return rng_.next(); }
 
-  // Decisions whose task could not run at their point (a periodic decision's
-  // later firings are not counted: it alternates while both tasks can run).
+  // Decisions whose task could not run at their point (periodic ones are not
+  // counted: they alternate the tasks while both can run).
   uint32_t ignored() const { return ignored_; }
   // The first recorded label that did not match the run.
   const std::optional<Departure>& departure() const { return departure_; }
