@@ -50,6 +50,7 @@ void Sim::reset(Strategy& strategy, const RunLimits& limits) {
   retrying_ = 0;
   periodic_ = 0;
   holding_off_ = 0;
+  yielders_ = 0;
   hook_ = nullptr;
   hook_arg_ = nullptr;
   in_hook_ = false;
@@ -195,7 +196,7 @@ void Sim::schedule_allowed(const SchedPoint& p) {
   // A task that waits in a retry loop for another's progress lets the others run.
   if (yielding_ != kNoTask && yielding_ == p.current) [[unlikely]] {
     yielding_ = kNoTask;
-    if (const TaskSet others = p.runnable & ~task_bit(p.current)) {
+    if (const TaskSet others = p.runnable & ~task_bit(p.current) & ~yielders_) {
       SchedPoint forced = p;
       forced.runnable = others;
       return pick_and_switch(forced);
@@ -494,6 +495,7 @@ void Sim::retry(Label label) {
   }
   if (++s.retries >= 2 * kFairRetries) {
     starving_ &= ~task_bit(current_);
+    yielders_ |= task_bit(current_);
     yielding_ = current_;
   } else if (s.retries >= kFairRetries) {
     starving_ |= task_bit(current_);

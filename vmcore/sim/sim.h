@@ -147,7 +147,10 @@ class Sim {
   // ends. A loop can also wait for another task's progress (a fault that
   // returns VM_FAULT_NOPAGE until a truncate unmaps the page): after
   // 2 * kFairRetries retries with the fair run, the task yields at each retry
-  // to the other runnable tasks instead, as another CPU would run them. A
+  // to the other runnable tasks instead, as another CPU would run them, but
+  // not to another task yielding so: two loops undoing each other's work in
+  // turn would take turns forever, which two CPUs running both at once do
+  // not (a truncate's rescan and a read() re-adding the page it drops). A
   // livelock is a task that still reaches max_retries.
   //
   // Starvation: tasks that loop (user space repeating its syscalls, see
@@ -176,6 +179,7 @@ class Sim {
     starving_ &= ~task_bit(current_);
     retrying_ &= ~task_bit(current_);
     holding_off_ &= ~task_bit(current_);
+    yielders_ &= ~task_bit(current_);
     if (yielding_ == current_) yielding_ = kNoTask;
   }
   // The task loops (user space repeating its syscalls).
@@ -266,6 +270,7 @@ class Sim {
   TaskSet retrying_ = 0;       // tasks that took a retry edge in their current call
   TaskSet periodic_ = 0;       // periodic daemons (see set_periodic)
   TaskSet holding_off_ = 0;    // retrying tasks that keep the periodic daemons waiting
+  TaskSet yielders_ = 0;       // tasks past their fair run, yielding at each retry
   Context main_;
   Strategy* strategy_ = nullptr;
   RunLimits limits_;
