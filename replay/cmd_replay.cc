@@ -1,7 +1,10 @@
 // faultline replay FILE...: run schedules bit for bit and say what happened.
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include "replay/commands.h"
+#include "toolkit/results_view.h"
 #include "toolkit/schedule_file.h"
 #include "toolkit/trace_view.h"
 #include "vmcore/run.h"
@@ -15,6 +18,8 @@ struct ReplayArgs {
   bool trace = false;
   bool verbose = false;
   bool strict = false;
+  bool results = false;
+  bool json = false;
   uint32_t repeat = 1;
   int width = TimelineOptions{}.column_width;
   std::string kernel;
@@ -39,16 +44,13 @@ int replay_file(const std::string& path, const ReplayArgs& args, const std::opti
     return kExitBadInput;
   }
   int code = out.kind == OutcomeKind::Ok ? kExitOk : kExitFailure;
-  fmt::print("{}: {}{} on {} ({} steps, trace {:016x})\n", path, outcome_name(out.kind),
-             out.signature.empty() ? "" : " " + out.signature, out.kernel, out.steps, out.trace_hash);
-  if (args.trace)
-    fmt::print("{}", render_timeline(out, TimelineOptions{.column_width = args.width, .verbose = args.verbose}));
-  if (!out.report.empty()) fmt::print("{}", out.report);
+  std::vector<std::string> notes;
   if (out.ignored_decisions == 0 && strategy.ignored())
-    fmt::print("note: {} decisions named a task that could not run then; they were ignored\n", strategy.ignored());
+    notes.push_back(fmt::format("{} decisions named a task that could not run then; they were ignored",
+                                strategy.ignored()));
   bool departed = false;
   for (const std::string& u : strategy.unreached()) {
-    fmt::print("note: a label decision was never reached: {}\n", u);
+    notes.push_back(fmt::format("a label decision was never reached: {}", u));
     departed = true;
   }
   // Has the model changed since this schedule was recorded? (A recording says
@@ -57,19 +59,32 @@ int replay_file(const std::string& path, const ReplayArgs& args, const std::opti
   const auto own = schedule_kernel(s, nullptr);
   const std::string recorded_on = own ? mm::describe_config(*own) : "";
   if (recorded_on != out.kernel) {
-    if (s.has_recording()) fmt::print("note: recorded on {}; not compared on {}\n", recorded_on, out.kernel);
+    if (s.has_recording()) notes.push_back(fmt::format("recorded on {}; not compared on {}", recorded_on, out.kernel));
   } else if (const auto& d = strategy.departure()) {
-    fmt::print("departs from the recording at step {}: recorded at \"{}\", now at \"{}\"\n", d->step, d->expected,
-               d->actual);
+    notes.push_back(fmt::format("departs from the recording at step {}: recorded at \"{}\", now at \"{}\"", d->step,
+                                d->expected, d->actual));
     departed = true;
   } else if (rec.trace_hash() && rec.trace_hash() != out.trace_hash) {
-    fmt::print("departs from the recording: trace {:016x} was recorded, this run gave {:016x}\n", rec.trace_hash(),
-               out.trace_hash);
+    notes.push_back(fmt::format("departs from the recording: trace {:016x} was recorded, this run gave {:016x}",
+                                rec.trace_hash(), out.trace_hash));
     departed = true;
   } else if (!rec.outcome().empty() && (rec.outcome() != outcome_name(out.kind) || rec.signature() != out.signature)) {
-    fmt::print("departs from the recording: {} {} was recorded, this run gave {} {}\n", rec.outcome(), rec.signature(),
-               outcome_name(out.kind), out.signature);
+    notes.push_back(fmt::format("departs from the recording: {} {} was recorded, this run gave {} {}", rec.outcome(),
+                                rec.signature(), outcome_name(out.kind), out.signature));
     departed = true;
+  }
+  if (args.json) {
+    nlohmann::json j = run_json(path, s, out);
+    j["notes"] = notes;
+    fmt::print("{}\n", j.dump());
+  } else {
+    fmt::print("{}: {}{} on {} ({} steps, trace {:016x})\n", path, outcome_name(out.kind),
+               out.signature.empty() ? "" : " " + out.signature, out.kernel, out.steps, out.trace_hash);
+    if (args.trace)
+      fmt::print("{}", render_timeline(out, TimelineOptions{.column_width = args.width, .verbose = args.verbose}));
+    if (!out.report.empty()) fmt::print("{}", out.report);
+    if (args.results) fmt::print("{}", render_results(s, out));
+    for (const std::string& n : notes) fmt::print("{}{}\n", n.starts_with("departs") ? "" : "note: ", n);
   }
   if (departed && args.strict) code = kExitFailure;
   for (uint32_t i = 1; i < args.repeat; ++i) {
@@ -98,6 +113,10 @@ void add_replay(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1u, 1000000u));
   cmd->add_option("--kernel", args->kernel, "Run on this kernel preset instead of the schedule's");
   cmd->add_flag("--strict", args->strict, "Exit 1 when the run departs from the recording");
+  cmd->add_flag("--results", args->results,
+                "Print each task's syscalls with their arguments, return values or signals and the bytes read");
+  cmd->add_flag("--json", args->json, "One JSON object per run (outcome, signature, steps, trace hash, results)")
+      ->excludes("--trace");
   cmd->callback([args, &exit_code] {
     std::optional<mm::KernelConfig> kernel;
     if (!parse_kernel(args->kernel, &kernel)) {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 
 #include "tests/test_util.h"
 #include "toolkit/minimize.h"
@@ -76,6 +77,65 @@ TEST_F(Cli, DfsFindsTheRaceOn2620AndExhaustsTheBoundCleanOn2626) {
   EXPECT_EQ(fixed.exit_code, 0) << fixed.output;
   EXPECT_NE(fixed.output.find("0 distinct failures"), std::string::npos) << fixed.output;
   EXPECT_NE(fixed.output.find("bound 2 exhausted"), std::string::npos) << fixed.output;
+}
+
+// A punch, a read across its edge, a load beyond EOF and a stat: what each returned.
+constexpr const char* kPunchAndLook = R"(
+kernel { preset: "v5.15" }
+files { kind: SHMEM name: "a" size: 48 contents: "AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBBCCCCCCCCCCCCCCCC" }
+processes { name: "p" mappings { file: 0 addr: 256 length: 64 shared: true } }
+tasks {
+  name: "user"
+  syscalls { fallocate { file: 0 mode: 3 offset: 16 len: 16 } }
+  syscalls { read { file: 0 offset: 8 len: 16 } }
+  syscalls { load { addr: 304 len: 1 } }
+  syscalls { stat { file: 0 } }
+}
+)";
+
+TEST_F(Cli, ResultsShowEachSyscallItsReturnValueAndTheBytesRead) {
+  write("look.txtpb", kPunchAndLook);
+  const Result r = faultline_cmd("replay --results " + path("look.txtpb"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("task 0 (user):\n"
+                          "  fallocate(file=0 \"a\", mode=KEEP_SIZE|PUNCH_HOLE, offset=16, len=16) = 0\n"
+                          "  read(file=0 \"a\", offset=8, len=16) = 16  \"AAAAAAAA........\"  "
+                          "[41 41 41 41 41 41 41 41 00 00 00 00 00 00 00 00]\n"
+                          "  load(addr=304, len=1) = SIGBUS\n"
+                          "  stat(file=0 \"a\") = 48\n"),
+            std::string::npos)
+      << r.output;
+  // A run that stops early says which syscalls never ran.
+  const Result race = faultline_cmd("replay --results " + source("corpus/regressions/fault_vs_invalidate.txtpb"));
+  EXPECT_NE(race.output.find("task 0 (invalidator):\n  not run: 1 of 1 syscalls"), std::string::npos) << race.output;
+  EXPECT_NE(race.output.find("task 1 (faulter):\n  load(addr=256, len=1) = 0  \"A\"  [41]"), std::string::npos)
+      << race.output;
+}
+
+TEST_F(Cli, JsonIsOneObjectPerRunWithTheResults) {
+  write("look.txtpb", kPunchAndLook);
+  const std::string race = source("corpus/regressions/fault_vs_invalidate.txtpb");
+  const Result r = faultline_cmd("replay --json " + path("look.txtpb") + " " + race);
+  EXPECT_EQ(r.exit_code, 1) << r.output;  // the race is a failure
+  std::istringstream lines(r.output);
+  std::vector<nlohmann::json> runs;
+  for (std::string line; std::getline(lines, line);) runs.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(runs.size(), 2u) << r.output;
+  EXPECT_EQ(runs[0]["outcome"], "Ok");
+  EXPECT_EQ(runs[0]["kernel"], "v5.15");
+  const auto& calls = runs[0]["results"][0]["syscalls"];
+  ASSERT_EQ(calls.size(), 4u);
+  EXPECT_EQ(calls[0]["syscall"], "fallocate");
+  EXPECT_EQ(calls[0]["args"]["mode"], 3);
+  EXPECT_EQ(calls[1]["ret"], 16);
+  EXPECT_EQ(calls[1]["data_hex"], "41 41 41 41 41 41 41 41 00 00 00 00 00 00 00 00");
+  EXPECT_EQ(calls[2]["result"], "SIGBUS");
+  EXPECT_EQ(calls[3]["ret"], 48);
+  EXPECT_EQ(runs[1]["outcome"], "Violation");
+  EXPECT_EQ(runs[1]["signature"], "dangling-mapping:invalidate_complete_page2");
+  EXPECT_EQ(runs[1]["trace_hash"].get<std::string>().size(), 16u);
+  EXPECT_EQ(runs[1]["results"][0]["syscalls"][0]["ran"], false);
+  EXPECT_EQ(faultline_cmd("replay --json --trace " + race).exit_code, 2);
 }
 
 TEST_F(Cli, PerfettoExportIsChromeTraceEventJson) {

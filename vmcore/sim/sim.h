@@ -160,7 +160,8 @@ class Sim {
   // restarts while faults refill the hole): the run stops with a livelock
   // "starvation:<label>" naming them. Only retries taken while the task
   // holds a sleeping lock exclusively (a mutex, an rwsem for write), with
-  // only looping tasks (and daemons) running since the last one, count: such a loop keeps every task that needs the
+  // only looping tasks (and daemons) running since the last one, and none of them in a retry loop of its own call,
+  // count: such a loop keeps every task that needs the
   // lock out too (CVE-2014-4171's punch holds i_mutex). A lock-free retry against a looping task (read() finding its
   // page truncated or invalidated again) is the kernel's optimistic retry, each round costing the other side a whole
   // syscall. A loop the kernel bounds never gets there.
