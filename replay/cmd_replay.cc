@@ -21,7 +21,8 @@ struct ReplayArgs {
   bool results = false;
   bool json = false;
   uint32_t repeat = 1;
-  int width = TimelineOptions{}.column_width;
+  int width = 0;  // 0: the terminal's
+  std::optional<uint32_t> task;
   std::string kernel;
 };
 
@@ -41,6 +42,11 @@ int replay_file(const std::string& path, const ReplayArgs& args, const std::opti
   const Outcome out = runner.run(s, strategy, options);
   if (out.kind == OutcomeKind::InvalidSchedule) {
     error_line(fmt::format("{}: invalid schedule: {}", path, out.report.substr(0, out.report.find('\n'))));
+    return kExitBadInput;
+  }
+  if (args.task && *args.task >= out.task_names.size()) {
+    error_line(fmt::format("--task {}: the run has tasks 0 to {} (the daemons last)", *args.task,
+                           out.task_names.size() - 1));
     return kExitBadInput;
   }
   int code = out.kind == OutcomeKind::Ok ? kExitOk : kExitFailure;
@@ -81,7 +87,7 @@ int replay_file(const std::string& path, const ReplayArgs& args, const std::opti
     fmt::print("{}: {}{} on {} ({} steps, trace {:016x})\n", path, outcome_name(out.kind),
                out.signature.empty() ? "" : " " + out.signature, out.kernel, out.steps, out.trace_hash);
     if (args.trace)
-      fmt::print("{}", render_timeline(out, TimelineOptions{.column_width = args.width, .verbose = args.verbose}));
+      fmt::print("{}", render_timeline(out, terminal_timeline(args.width, args.verbose, args.task)));
     if (!out.report.empty()) fmt::print("{}", out.report);
     if (args.results) fmt::print("{}", render_results(s, out));
     for (const std::string& n : notes) fmt::print("{}{}\n", n.starts_with("departs") ? "" : "note: ", n);
@@ -108,7 +114,9 @@ void add_replay(CLI::App& app, int& exit_code) {
   cmd->add_option("files", args->files, "Schedule files")->required();
   cmd->add_flag("--trace", args->trace, "Print the interleaving as a timeline, one column per task");
   cmd->add_flag("-v,--verbose", args->verbose, "With --trace: also function entries and locked accesses");
-  cmd->add_option("--width", args->width, "With --trace: characters per task column")->check(CLI::Range(12, 400));
+  cmd->add_option("--width", args->width, "With --trace: characters per task column (default: fit the terminal)")
+      ->check(CLI::Range(12, 400));
+  cmd->add_option("--task", args->task, "With --trace: only this task's column, the others' events folded");
   cmd->add_option("--repeat", args->repeat, "Replay N times and fail if any trace hash differs")
       ->check(CLI::Range(1u, 1000000u));
   cmd->add_option("--kernel", args->kernel, "Run on this kernel preset instead of the schedule's");

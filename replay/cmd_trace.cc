@@ -31,7 +31,7 @@ int run_trace(const TraceArgs& args) {
     error_line(fmt::format("{}: invalid schedule: {}", args.file, out.report.substr(0, out.report.find('\n'))));
     return kExitBadInput;
   }
-  if (args.timeline || args.perfetto.empty()) fmt::print("{}", render_timeline(out));
+  if (args.timeline || args.perfetto.empty()) fmt::print("{}", render_timeline(out, terminal_timeline(0, false, std::nullopt)));
   if (!args.perfetto.empty()) {
     std::string error;
     if (!write_file_atomic(args.perfetto, perfetto_json(out, args.file), &error)) {

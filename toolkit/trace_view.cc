@@ -1,6 +1,11 @@
 #include "toolkit/trace_view.h"
 
 #include <fmt/format.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
 
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -47,31 +52,118 @@ std::string cell(const Event& e, const Outcome& out, bool verbose) {
   return "";
 }
 
-std::string fit(const std::string& s, int width) {
-  if (int(s.size()) <= width) return s + std::string(size_t(width - int(s.size())), ' ');
-  return s.substr(0, size_t(width - 1)) + "~";
+// Breaks s into lines of at most width characters at spaces, each padded to
+// width; a word longer than width keeps its own line whole (the column is
+// made at least that wide, see longest_word).
+std::vector<std::string> wrap(const std::string& s, int width) {
+  std::vector<std::string> lines;
+  std::string_view rest = s;
+  const size_t w = size_t(width);
+  while (rest.size() > w) {
+    size_t cut = rest.rfind(' ', w);
+    if (cut == std::string_view::npos || cut == 0) cut = std::min(rest.find(' '), rest.size());
+    lines.emplace_back(rest.substr(0, cut));
+    rest.remove_prefix(cut);
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  }
+  if (!rest.empty() || lines.empty()) lines.emplace_back(rest);
+  for (std::string& l : lines) l.resize(std::max(w, l.size()), ' ');
+  return lines;
+}
+
+size_t longest_word(const std::string& s) {
+  size_t longest = 0, start = 0;
+  while (start < s.size()) {
+    const size_t end = std::min(s.find(' ', start), s.size());
+    longest = std::max(longest, end - start);
+    start = end + 1;
+  }
+  return longest;
+}
+
+std::string trim_right(std::string row) {
+  while (!row.empty() && (row.back() == ' ' || row.back() == '|')) row.pop_back();
+  return row + "\n";
 }
 
 }  // namespace
+
+int terminal_width() {
+  winsize ws{};
+  if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  if (const char* columns = std::getenv("COLUMNS")) return std::max(0, std::atoi(columns));
+  return 0;
+}
+
+TimelineOptions terminal_timeline(int column_width, bool verbose, std::optional<uint32_t> task) {
+  TimelineOptions options{.column_width = column_width, .verbose = verbose, .task = task};
+  if (const int width = terminal_width()) options.width = width;
+  return options;
+}
 
 std::string render_timeline(const Outcome& out, const TimelineOptions& options) {
   const size_t ntasks = out.task_names.size();
   std::vector<bool> used(ntasks, false);
   for (const Event& e : out.trace)
     if (e.task < ntasks && e.kind != EventKind::FuncEnter && e.kind != EventKind::FuncExit) used[e.task] = true;
+  if (options.task) {
+    for (size_t t = 0; t < ntasks; ++t) used[t] = t == *options.task;
+  }
+  const int ncolumns = int(std::count(used.begin(), used.end(), true));
+  constexpr int kStepColumn = 8, kSeparator = 3, kNarrowest = 24;
+  const int fitted = options.column_width > 0
+                         ? options.column_width
+                         : std::max(kNarrowest, (options.width - kStepColumn) / std::max(ncolumns, 1) - kSeparator);
+  // A column is never narrower than its longest word: names are not cut.
+  std::vector<std::string> cells(out.trace.size());
+  std::vector<int> column(ntasks, fitted);
+  for (size_t i = 0; i < out.trace.size(); ++i) {
+    const Event& e = out.trace[i];
+    if (e.task >= ntasks || !used[e.task]) continue;
+    cells[i] = cell(e, out, options.verbose);
+    column[e.task] = std::max(column[e.task], int(longest_word(cells[i])));
+  }
+  auto row_of = [&](const std::string& step, size_t task, const std::string& line) {
+    std::string row = fmt::format("{:>6} |", step);
+    for (size_t t = 0; t < ntasks; ++t)
+      if (used[t]) row += " " + (t == task ? line : std::string(size_t(column[t]), ' ')) + " |";
+    return trim_right(row);
+  };
   std::string text = fmt::format("{:>6} |", "step");
   for (size_t t = 0; t < ntasks; ++t)
-    if (used[t]) text += " " + fit(fmt::format("task {} ({})", t, out.task_names[t]), options.column_width) + " |";
+    if (used[t]) {
+      const std::string title = fmt::format("task {} ({})", t, out.task_names[t]);
+      text += " " + title + std::string(size_t(std::max(0, column[t] - int(title.size()))), ' ') + " |";
+    }
   text += "\n";
-  for (const Event& e : out.trace) {
-    const std::string what = cell(e, out, options.verbose);
-    if (what.empty() || e.task >= ntasks) continue;
-    std::string row = fmt::format("{:>6} |", e.step);
+  // --task: the other tasks' events between two of its own, as one line.
+  uint32_t folded = 0;
+  std::vector<bool> folded_tasks(ntasks, false);
+  auto flush_folded = [&] {
+    if (!folded) return;
+    std::string who;
     for (size_t t = 0; t < ntasks; ++t)
-      if (used[t]) row += " " + fit(t == e.task ? what : "", options.column_width) + " |";
-    while (!row.empty() && (row.back() == ' ' || row.back() == '|')) row.pop_back();
-    text += row + "\n";
+      if (folded_tasks[t]) who += fmt::format("{}task {} ({})", who.empty() ? "" : ", ", t, out.task_names[t]);
+    text += fmt::format("{:>6} | ... {} event{} of {}\n", "", folded, folded == 1 ? "" : "s", who);
+    folded = 0;
+    folded_tasks.assign(ntasks, false);
+  };
+  for (size_t i = 0; i < out.trace.size(); ++i) {
+    const Event& e = out.trace[i];
+    if (e.task >= ntasks) continue;
+    if (!used[e.task]) {
+      if (!cell(e, out, options.verbose).empty()) {
+        ++folded;
+        folded_tasks[e.task] = true;
+      }
+      continue;
+    }
+    if (cells[i].empty()) continue;
+    flush_folded();
+    const std::vector<std::string> lines = wrap(cells[i], column[e.task]);
+    for (size_t i = 0; i < lines.size(); ++i) text += row_of(i ? "" : std::to_string(e.step), e.task, lines[i]);
   }
+  flush_folded();
   return text;
 }
 
