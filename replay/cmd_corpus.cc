@@ -101,6 +101,8 @@ int merge(const MergeArgs& args) {
     error_line(fmt::format("{}: cannot create: {}", args.out, ec.message()));
     return kExitBadInput;
   }
+  if (const size_t stale = remove_stale_temporaries(args.out))
+    fmt::print("merge: removed {} temporary file{} of a merge that was killed\n", stale, stale == 1 ? "" : "s");
   std::set<uint32_t> features;
   std::set<std::string> names;
   Runner runner;

@@ -2,6 +2,8 @@
 // kernel pinning, -minimize_crash, the corpus tools, and (when built) the
 // AFL++ target and custom mutator.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -136,8 +138,22 @@ TEST_F(Fuzzing, CorpusConvertCheckStatsAndMergeWithoutTouchingInputs) {
   for (const auto& e : fs::directory_iterator(source("corpus/seeds")))
     std::ofstream(path("again/" + e.path().filename().string())) << "# another comment\n"
                                                                  << testing::read_file(e.path());
+  // A merge killed while writing left its temporary file; one of a merge
+  // still running (this test's pid) stays.
+  const pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);
+  const std::string stale = path("merged/.0123abcd.pb.tmp." + std::to_string(dead));
+  const std::string live = path("merged/.4567cdef.pb.tmp." + std::to_string(getpid()));
+  std::ofstream(stale) << "half";
+  std::ofstream(live) << "half";
   const auto again = faultline_cmd("corpus merge " + path("merged") + " " + path("again"));
   EXPECT_NE(again.output.find(" 0 added to"), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find("removed 1 temporary file of a merge that was killed"), std::string::npos)
+      << again.output;
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(live));
+  fs::remove(live);
   size_t kept2 = 0;
   for (const auto& e : fs::directory_iterator(path("merged"))) kept2 += e.is_regular_file();
   EXPECT_EQ(kept2, kept);

@@ -105,7 +105,15 @@ TEST(ScheduleIo, InvalidUtf8IsRejectedNamingTheFieldWithoutProtobufLogging) {
   const ParsedSchedule p = parse_schedule(bin);
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
   EXPECT_FALSE(p.schedule);
-  EXPECT_NE(p.error.find("faultline.Task.name"), std::string::npos) << p.error;
+  EXPECT_EQ(p.error, "tasks[0].name: not valid UTF-8");
+  // Deeper, and with no library advice ("Use the 'bytes' type...").
+  Schedule two = schedule_from_text(
+      "files { name: \"a\" } files { name: \"b\" } processes {} tasks { process: 0 name: \"t\" }");
+  std::string bin2 = to_binary(two);
+  bin2[bin2.find('b')] = '\xc3';
+  const ParsedSchedule q = parse_schedule(bin2);
+  EXPECT_EQ(q.error, "files[1].name: not valid UTF-8");
+  EXPECT_EQ(q.error.find("bytes"), std::string::npos);
 }
 
 TEST(ScheduleIo, AScheduleWithoutTasksIsInvalid) {

@@ -1,8 +1,10 @@
 #include "toolkit/schedule_file.h"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -56,9 +58,42 @@ std::string signature_file_name(const std::string& signature) {
   return name.substr(0, 120) + ".txtpb";
 }
 
-bool write_file_atomic(const std::filesystem::path& path, std::string_view data, std::string* error) {
+namespace {
+
+// write_file_atomic's temporary file: ".<name>.tmp.<pid>" beside the file.
+constexpr std::string_view kTemporaryInfix = ".tmp.";
+
+std::filesystem::path temporary_for(const std::filesystem::path& path) {
   const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  const auto tmp = dir / fmt::format(".{}.tmp.{}", path.filename().string(), getpid());
+  return dir / fmt::format(".{}{}{}", path.filename().string(), kTemporaryInfix, getpid());
+}
+
+// The pid of the process that wrote a temporary file, or 0 if the name is not one.
+pid_t temporary_writer(const std::string& name) {
+  const size_t at = name.rfind(kTemporaryInfix);
+  if (name.empty() || name[0] != '.' || at == std::string::npos) return 0;
+  const std::string pid = name.substr(at + kTemporaryInfix.size());
+  if (pid.empty() || pid.size() > 9 || !std::all_of(pid.begin(), pid.end(), ::isdigit)) return 0;
+  return pid_t(std::stoi(pid));
+}
+
+}  // namespace
+
+size_t remove_stale_temporaries(const std::filesystem::path& dir) {
+  size_t removed = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
+       it.increment(ec)) {
+    const pid_t writer = temporary_writer(it->path().filename().string());
+    if (!writer || !it->is_regular_file()) continue;
+    if (writer != getpid() && kill(writer, 0) == 0) continue;  // its writer still runs
+    if (std::error_code rm; std::filesystem::remove(it->path(), rm)) ++removed;
+  }
+  return removed;
+}
+
+bool write_file_atomic(const std::filesystem::path& path, std::string_view data, std::string* error) {
+  const auto tmp = temporary_for(path);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out.write(data.data(), std::streamsize(data.size()));

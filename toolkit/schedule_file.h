@@ -26,7 +26,11 @@ ScheduleFormat format_for_path(const std::filesystem::path& path);
 // "dangling-mapping_do_no_page.txtpb".
 std::string signature_file_name(const std::string& signature);
 
+// Writes a temporary file beside path, then renames it into place.
 bool write_file_atomic(const std::filesystem::path& path, std::string_view data, std::string* error);
+// Removes the temporary files of write_file_atomic in dir whose writer no
+// longer runs (a killed merge); returns how many.
+size_t remove_stale_temporaries(const std::filesystem::path& dir);
 bool save_schedule_file(const std::filesystem::path& path, const Schedule& s, std::string* error,
                         ScheduleFormat format = ScheduleFormat::Auto);
 

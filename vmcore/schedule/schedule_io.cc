@@ -1,7 +1,9 @@
 #include "vmcore/schedule/schedule_io.h"
 
 #include <fmt/format.h>
+#include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/wire_format_lite.h>
 #include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/text_format.h>
 
@@ -45,6 +47,7 @@ void install_protobuf_log_capture() {
 }
 
 std::optional<std::string> malformed(const Schedule& s);
+std::optional<std::string> binary_string_not_utf8(std::string_view data);
 
 std::optional<std::string> parse_text(std::string_view data, Schedule* out) {
   google::protobuf::TextFormat::Parser parser;
@@ -61,6 +64,7 @@ std::optional<std::string> parse_binary(std::string_view data, Schedule* out) {
   install_protobuf_log_capture();
   protobuf_log.clear();
   if (!out->ParseFromArray(data.data(), int(data.size()))) {
+    if (auto where = binary_string_not_utf8(data)) return *where + ": not valid UTF-8";
     return protobuf_log.empty() ? std::string("not a valid binary schedule (protobuf wire format)")
                                 : "not a valid binary schedule: " + protobuf_log;
   }
@@ -150,6 +154,42 @@ bool valid_utf8(std::string_view v) {
     i += n;
   }
   return true;
+}
+
+// Where the wire format of a message of type d holds a string field that is
+// not UTF-8 ("tasks[1].name"), which protobuf's parser only logs.
+std::optional<std::string> string_not_utf8(google::protobuf::io::CodedInputStream& in,
+                                           const google::protobuf::Descriptor* d) {
+  using google::protobuf::internal::WireFormatLite;
+  std::vector<int> seen(size_t(d->field_count()), 0);  // per field: elements so far
+  while (const uint32_t tag = in.ReadTag()) {
+    const FieldDescriptor* f = d->FindFieldByNumber(WireFormatLite::GetTagFieldNumber(tag));
+    const bool nested = f && (f->type() == FieldDescriptor::TYPE_STRING || f->type() == FieldDescriptor::TYPE_MESSAGE);
+    if (!nested || WireFormatLite::GetTagWireType(tag) != WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      if (!WireFormatLite::SkipField(&in, tag)) return std::nullopt;
+      continue;
+    }
+    const int i = seen[size_t(f->index())]++;
+    const std::string here = f->is_repeated() ? fmt::format("{}[{}]", f->name(), i) : f->name();
+    uint32_t len = 0;
+    if (!in.ReadVarint32(&len)) return std::nullopt;
+    if (f->type() == FieldDescriptor::TYPE_STRING) {
+      std::string v;
+      if (!in.ReadString(&v, int(len))) return std::nullopt;
+      if (!valid_utf8(v)) return here;
+      continue;
+    }
+    const auto limit = in.PushLimit(int(len));
+    auto bad = string_not_utf8(in, f->message_type());
+    if (bad) return here + "." + *bad;
+    in.PopLimit(limit);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> binary_string_not_utf8(std::string_view data) {
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(data.data()), int(data.size()));
+  return string_not_utf8(in, Schedule::descriptor());
 }
 
 }  // namespace
