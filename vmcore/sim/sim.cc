@@ -174,9 +174,9 @@ void Sim::schedule(const SchedPoint& p) {
   if (p.current != kNoTask && retrying_ & ~task_bit(p.current)) [[unlikely]] {
     // A looping task runs: the other retrying tasks' loops see it. A task of
     // finite work (no daemon) runs: their next retry may be its doing. So
-    // does a looping task whose call is retrying itself: two kernel loops
-    // feeding each other are no user-space loop (see retry).
-    const bool repeater = repeating_ & ~retrying_ & task_bit(p.current);
+    // does a looping task whose own call loops (past kFairRetries): two kernel
+    // loops feeding each other are no user-space loop (see retry).
+    const bool repeater = repeating_ & ~in_long_loop() & task_bit(p.current);
     if (repeater || !tasks_[p.current].daemon)
       for (TaskSet r = retrying_ & ~task_bit(p.current); r; r &= r - 1) {
         TaskSlot& t = tasks_[__builtin_ctz(r)];
@@ -205,13 +205,13 @@ void Sim::schedule_allowed(const SchedPoint& p) {
     }
   }
   // A task owed a fair run (see retry) is the only choice the strategy sees,
-  // looping tasks apart (unless retrying in their own call): DFS does not
-  // branch there, and a forced switch is no decision.
+  // looping tasks apart (unless their own call loops): DFS does not branch
+  // there, and a forced switch is no decision.
   if (const TaskSet owed = starving_ & p.runnable) [[unlikely]] {
     SchedPoint forced = p;
     forced.runnable =
         task_bit(p.current != kNoTask && (owed & task_bit(p.current)) ? p.current : TaskId(__builtin_ctz(owed))) |
-        (p.runnable & repeating_ & ~retrying_);
+        (p.runnable & repeating_ & ~in_long_loop());
     return pick_and_switch(forced);
   }
   pick_and_switch(p);

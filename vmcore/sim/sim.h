@@ -160,8 +160,8 @@ class Sim {
   // restarts while faults refill the hole): the run stops with a livelock
   // "starvation:<label>" naming them. Only retries taken while the task
   // holds a sleeping lock exclusively (a mutex, an rwsem for write), with
-  // only looping tasks (and daemons) running since the last one, and none of them in a retry loop of its own call,
-  // count: such a loop keeps every task that needs the
+  // only looping tasks (and daemons) running since the last one, and none of them past kFairRetries in its own
+  // call, count: such a loop keeps every task that needs the
   // lock out too (CVE-2014-4171's punch holds i_mutex). A lock-free retry against a looping task (read() finding its
   // page truncated or invalidated again) is the kernel's optimistic retry, each round costing the other side a whole
   // syscall. A loop the kernel bounds never gets there.
@@ -185,6 +185,8 @@ class Sim {
   }
   // The task loops (user space repeating its syscalls).
   void set_repeating(TaskId t) { repeating_ |= task_bit(t); }
+  // Tasks past kFairRetries retries in their current call.
+  TaskSet in_long_loop() const { return starving_ | yielders_; }
   // A daemon that runs now and then (background writeback every few
   // seconds), not whenever there is work: between the retries of one call,
   // a loop of microseconds, it runs at most kFairRetries times, then waits
