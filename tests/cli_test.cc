@@ -10,7 +10,9 @@
 #include <sstream>
 
 #include "tests/test_util.h"
+#include "toolkit/bisect.h"
 #include "toolkit/minimize.h"
+#include "toolkit/schedule_file.h"
 #include "toolkit/record.h"
 
 namespace faultline {
@@ -136,6 +138,48 @@ TEST_F(Cli, JsonIsOneObjectPerRunWithTheResults) {
   EXPECT_EQ(runs[1]["trace_hash"].get<std::string>().size(), 16u);
   EXPECT_EQ(runs[1]["results"][0]["syscalls"][0]["ran"], false);
   EXPECT_EQ(faultline_cmd("replay --json --trace " + race).exit_code, 2);
+}
+
+TEST_F(Cli, BisectNamesTheSwitchThatFixesTheRace) {
+  const Result r = faultline_cmd("bisect " + source("corpus/regressions/fault_vs_invalidate.txtpb"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("  v2.6.20   2.6      Violation dangling-mapping:invalidate_complete_page2\n"
+                          "  seed      2.6      Ok\n"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("v2.6.20 -> seed: Violation dangling-mapping:invalidate_complete_page2 -> Ok: fixed\n"
+                          "  by seed_fault_pagelock on: v2.6.20 with seed's value gives Ok\n"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("Feb 2007 patch 3/6"), std::string::npos);
+  EXPECT_EQ(faultline_cmd("bisect " + path("missing.txtpb")).exit_code, 2);
+}
+
+TEST(Bisect, FindsTheFixWithinAnEraAndAcrossOne) {
+  auto load = [](const char* name) {
+    return *load_schedule_file(testing::source_dir() / "corpus/regressions" / name).schedule;
+  };
+  auto transition = [](const BisectReport& r, std::string_view from) -> const Transition* {
+    for (const Transition& t : r.transitions)
+      if (t.from->name == from) return &t;
+    return nullptr;
+  };
+  // CVE-2014-4171: v3.15 starves, v3.16's wait queue fixes it.
+  const BisectReport cve = bisect(load("shmem_punch_fault_starvation.txtpb"));
+  const Transition* fix = transition(cve, "v3.15");
+  ASSERT_TRUE(fix);
+  EXPECT_EQ(fix->from_outcome.signature, "starvation:shmem_undo_range:restart");
+  ASSERT_EQ(fix->culprits.size(), 1u);
+  ASSERT_EQ(fix->culprits[0].size(), 1u);
+  EXPECT_STREQ(fix->culprits[0][0].info->name, "shmem_falloc_waitq");
+  // Across the eras: 2.6.30's page_mkwrite fix is a switch on 2.6.26's functions.
+  const BisectReport mkwrite = bisect(load("page_mkwrite_vs_writeback.txtpb"));
+  const Transition* cross = transition(mkwrite, "v2.6.26");
+  ASSERT_TRUE(cross);
+  EXPECT_EQ(cross->base->name, std::string("v2.6.26"));
+  ASSERT_FALSE(cross->culprits.empty());
+  EXPECT_STREQ(cross->culprits[0][0].info->name, "page_mkwrite_locked");
+  EXPECT_TRUE(cross->culprits[0][0].enabled);
 }
 
 TEST_F(Cli, PerfettoExportIsChromeTraceEventJson) {

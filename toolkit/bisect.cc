@@ -32,14 +32,13 @@ bool for_each_subset(size_t n, size_t k, Visit visit) {
   }
 }
 
-void explain(Runner& runner, const Schedule& s, Transition& t, size_t max_combination) {
-  const bool same_era = t.from->era == t.to->era;
-  t.base = same_era ? t.from : t.to;
-  const mm::PresetInfo* other = same_era ? t.to : t.from;
-  const BisectOutcome& target = same_era ? t.to_outcome : t.from_outcome;
+// The smallest sets of base's switches set to other's values that give target.
+void search(Runner& runner, const Schedule& s, const mm::PresetInfo* base, const mm::PresetInfo* other,
+            const BisectOutcome& target, size_t max_combination, Transition& t) {
+  t.base = base;
   std::vector<SwitchChange> differing;
   for (const mm::SwitchInfo& sw : mm::kernel_switches())
-    if (t.base->config.*sw.field != other->config.*sw.field) differing.push_back({&sw, other->config.*sw.field});
+    if (base->config.*sw.field != other->config.*sw.field) differing.push_back({&sw, other->config.*sw.field});
   t.differing = differing.size();
   for (size_t k = 1; k <= std::min(max_combination, differing.size()) && t.culprits.empty(); ++k) {
     for_each_subset(differing.size(), k, [&](const std::vector<size_t>& subset) {
@@ -47,7 +46,7 @@ void explain(Runner& runner, const Schedule& s, Transition& t, size_t max_combin
       std::vector<mm::SwitchSetting> settings;
       for (size_t i : subset) settings.push_back({differing[i].info->name, differing[i].enabled});
       std::string error;
-      const auto cfg = mm::build_config(t.base->name, settings, &error);
+      const auto cfg = mm::build_config(base->name, settings, &error);
       if (!cfg) return true;  // no kernel: a switch without the one it needs
       ++t.runs;
       if (run_on(runner, s, *cfg) == target) {
@@ -57,6 +56,18 @@ void explain(Runner& runner, const Schedule& s, Transition& t, size_t max_combin
       }
       return true;
     });
+  }
+}
+
+// The older preset with the newer one's switches first; across eras, when
+// that does not do it, the newer preset with the older one's switches (its
+// functions are the newer era's).
+void explain(Runner& runner, const Schedule& s, Transition& t, size_t max_combination) {
+  search(runner, s, t.from, t.to, t.to_outcome, max_combination, t);
+  if (t.culprits.empty() && t.from->era != t.to->era) {
+    const size_t forward_runs = t.runs;
+    search(runner, s, t.to, t.from, t.from_outcome, max_combination, t);
+    t.runs += forward_runs;
   }
 }
 
@@ -101,30 +112,30 @@ std::string render_bisect(const std::string& file, const BisectReport& report) {
     text += fmt::format("  {:<9} {:<8} {}\n", preset->name, mm::era_name(preset->era), describe(outcome));
   if (report.transitions.empty()) return text + "The outcome is the same on every preset.\n";
   for (const Transition& t : report.transitions) {
-    const bool same_era = t.base == t.from;
     text += fmt::format("\n{} -> {}: {} -> {}: {}\n", t.from->name, t.to->name, describe(t.from_outcome),
                         describe(t.to_outcome), verdict(t.from_outcome, t.to_outcome));
     if (t.differing == 0) {
       text += "  no switch differs between them (the release alone, which changes no behaviour of the model?)\n";
       continue;
     }
+    const bool forward = t.base == t.from;
+    const mm::PresetInfo* other = forward ? t.to : t.from;
     for (const auto& culprit : t.culprits) {
-      const std::string what = changes_text(culprit);
-      text += same_era ? fmt::format("  by {}: {} with it gives {}\n", what, t.from->name, describe(t.to_outcome))
-                       : fmt::format("  by {}: {} with {} gives {}'s {}\n", changes_text(culprit), t.to->name,
-                                     what, t.from->name, describe(t.from_outcome));
+      text += fmt::format("  by {}: {} with {}'s value{} gives {}\n", changes_text(culprit), t.base->name,
+                          other->name, culprit.size() == 1 ? "" : "s",
+                          describe(forward ? t.to_outcome : t.from_outcome));
       for (const SwitchChange& c : culprit)
         text += fmt::format("    {}: {} ({})\n", c.info->name, c.info->summary, c.info->since);
     }
     if (t.culprits.empty())
-      text += fmt::format(
-          "  no combination of up to {} of the {} differing switches gives it on {} ({} runs){}\n",
-          report.max_combination, t.differing, t.base->name, t.runs,
-          same_era ? "" : fmt::format(": the {} era's own functions decide", mm::era_name(t.to->era)));
+      text += fmt::format("  no combination of up to {} differing switches gives it ({} runs){}\n",
+                          report.max_combination, t.runs,
+                          t.from->era == t.to->era
+                              ? ""
+                              : fmt::format(": the {} era's own functions decide", mm::era_name(t.to->era)));
     else
-      text += fmt::format("  ({} of {} differing switches; {} combinations run{})\n", t.culprits[0].size(),
-                          t.differing, t.runs,
-                          same_era ? "" : fmt::format(", on {}: the eras differ", t.base->name));
+      text += fmt::format("  ({} of the {} switches that differ; {} combinations run)\n", t.culprits[0].size(),
+                          t.differing, t.runs);
   }
   return text;
 }
