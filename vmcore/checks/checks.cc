@@ -292,10 +292,10 @@ std::optional<Finding> check_mapped_beyond_eof(Checks& c, inode* inode, loff_t s
       const bool anon = PageAnon(p);
       // A legacy ->nopage with its own lookup checks i_size before it reads
       // the page in, and under the patch's protocol nothing after: its kind
-      // of its own, as for a dangling mapping.
-      const char* kind = anon                                                      ? "private-copy"
-                         : k.cfg.seed_fault_pagelock && own_lookup_driver(inode) ? "unlocked-nopage"
-                                                                                   : "file-page";
+      // of its own, as for a dangling mapping (a private copy of its page too).
+      const char* kind = k.cfg.seed_fault_pagelock && own_lookup_driver(inode) ? "unlocked-nopage"
+                         : anon                                                ? "private-copy"
+                                                                               : "file-page";
       return Finding{"faultline: page mapped beyond EOF after truncate returned",
                      fmt::format("i_size {} ({} pages); file page {} is still mapped{}\n{}\n{}\n{}\n", inode->i_size,
                                  size, linear_index(vma, addr).v, anon ? " by a private copy" : "",
