@@ -108,7 +108,8 @@ int explore(const ExploreArgs& args) {
   std::vector<uint64_t> schedules_per_level;
   const auto start = Clock::now();
   auto last_progress = start;
-  const bool tty = isatty(2);
+  // A progress line on a terminal only: a pipe or a log gets the summary.
+  const bool progress = !args.quiet && isatty(STDERR_FILENO);
   uint64_t runs = 0;
   bool exhausted = false;
   for (; runs < max_runs;) {
@@ -144,14 +145,20 @@ int explore(const ExploreArgs& args) {
     const auto now = Clock::now();
     const double elapsed = std::chrono::duration<double>(now - start).count();
     if (args.seconds > 0 && elapsed >= args.seconds) break;
-    if (!args.quiet && now - last_progress >= std::chrono::seconds(1)) {
+    if (progress && now - last_progress >= std::chrono::seconds(1)) {
       last_progress = now;
-      fmt::print(stderr, "{}runs {}  {:.0f}/s  distinct failures {}{}", tty ? "\r" : "", runs, double(runs) / elapsed,
-                 found.size(), tty ? "" : "\n");
+      const double rate = double(runs) / elapsed;
+      double left = args.seconds > 0 ? args.seconds - elapsed : -1;
+      if (max_runs != UINT64_MAX) {
+        const double by_runs = double(max_runs - runs) / std::max(rate, 1e-9);
+        left = left < 0 ? by_runs : std::min(left, by_runs);
+      }
+      fmt::print(stderr, "\r{} runs  {:.0f}/s  {} distinct failure{}  {}\x1b[K", runs, rate, found.size(),
+                 found.size() == 1 ? "" : "s", left < 0 ? std::string("until exhausted") : fmt::format("{:.0f} s left", left));
     }
   }
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  if (!args.quiet && tty) fmt::print(stderr, "\n");
+  if (progress && last_progress != start) fmt::print(stderr, "\n");
   fmt::print("{} on {}: {} runs in {:.2f} s ({:.0f} schedules/s), {} distinct failures\n", args.strategy,
              mm::describe_config(*cfg), runs, elapsed, double(runs) / std::max(elapsed, 1e-9), found.size());
   for (const auto& [sig, f] : found)
@@ -185,7 +192,7 @@ void add_explore(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-reduce", args->no_reduce, "DFS: also branch at points that touch no shared object");
   cmd->add_option("--kernel", args->kernel, "Kernel preset (default: the scenario's)");
   cmd->add_option("-o,--out", args->out, "Write one schedule per distinct failure into this directory");
-  cmd->add_flag("-q,--quiet", args->quiet, "No progress line");
+  cmd->add_flag("-q,--quiet", args->quiet, "No progress line (there is none unless stderr is a terminal)");
   cmd->callback([args, &exit_code] { exit_code = explore(*args); });
 }
 

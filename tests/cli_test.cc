@@ -182,6 +182,19 @@ TEST(Bisect, FindsTheFixWithinAnEraAndAcrossOne) {
   EXPECT_TRUE(cross->culprits[0][0].enabled);
 }
 
+TEST_F(Cli, ExploreShowsProgressOnATerminalOnly) {
+  const std::string cmd = testing::bin("faultline") + " explore " + source("corpus/seeds/fault_vs_odirect.txtpb") +
+                          " --seconds 1.5 --runs 100000000";
+  const Result piped = testing::run_command(cmd);
+  EXPECT_EQ(piped.output.find(" s left"), std::string::npos) << piped.output;
+  EXPECT_NE(piped.output.find("distinct failures"), std::string::npos) << piped.output;
+  // util-linux script(1) gives the command a terminal.
+  const Result tty = testing::run_command("script -qec '" + cmd + "' /dev/null");
+  EXPECT_NE(tty.output.find(" runs  "), std::string::npos) << tty.output;
+  EXPECT_NE(tty.output.find("1 distinct failure  "), std::string::npos) << tty.output;
+  EXPECT_NE(tty.output.find(" s left"), std::string::npos) << tty.output;
+}
+
 TEST_F(Cli, PerfettoExportIsChromeTraceEventJson) {
   const Result r = faultline_cmd("trace " + source("corpus/regressions/fault_vs_invalidate.txtpb") + " --perfetto " +
                                  path("race.json"));

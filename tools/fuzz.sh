@@ -31,7 +31,36 @@ mkdir -p "$OUT/corpus" "$OUT/crashes"
 echo "== fuzzing $KERNEL for ${SECONDS_BUDGET}s with $JOBS jobs (corpus: $OUT/corpus, log: $OUT/libfuzzer.log)"
 FAULTLINE_KERNEL=$KERNEL "$BUILD/bin/fuzz_schedule" -fork="$JOBS" -ignore_crashes=1 -dict="$BUILD/fuzz_schedule.dict" \
   -max_total_time="$SECONDS_BUDGET" -artifact_prefix="$OUT/crashes/" \
-  "$OUT/corpus" "$OUT/seeds" > "$OUT/libfuzzer.log" 2>&1 || true
+  "$OUT/corpus" "$OUT/seeds" > "$OUT/libfuzzer.log" 2>&1 &
+fuzzer=$!
+trap 'kill $fuzzer 2>/dev/null' INT TERM
+# On a terminal, one progress line (executions, rate, crash inputs and their
+# distinct signatures so far, time left); in a pipe or a log, nothing.
+started=$SECONDS
+declare -A replayed=() signatures=()
+while kill -0 $fuzzer 2>/dev/null; do
+  sleep 1
+  [ -t 1 ] || continue
+  status=$( (grep -aE '^#[0-9]+' "$OUT/libfuzzer.log" || true) | tail -n 1)
+  execs=$(sed -n 's/^#\([0-9]*\).*/\1/p' <<< "$status")
+  rate=$(sed -n 's/.*exec\/s:* \([0-9]*\).*/\1/p' <<< "$status")
+  crashes=0
+  for f in "$OUT"/crashes/crash-*; do
+    [ -e "$f" ] || continue
+    crashes=$((crashes + 1))
+    [ -n "${replayed[$f]:-}" ] && continue
+    replayed[$f]=1
+    sig=$( ("$FAULTLINE" replay --kernel "$KERNEL" --json "$f" 2>/dev/null || true) |
+      sed -n 's/.*"signature":"\([^"]*\)".*/\1/p')
+    [ -n "$sig" ] && signatures[$sig]=1
+  done
+  left=$((SECONDS_BUDGET - (SECONDS - started)))
+  printf '\r  %s executions  %s exec/s  %s crash inputs, %s distinct  %s s left\033[K' \
+    "${execs:-0}" "${rate:-0}" "$crashes" "${#signatures[@]}" "$((left > 0 ? left : 0))"
+done
+[ -t 1 ] && echo
+wait $fuzzer || true
+trap - INT TERM
 grep -E "^#[0-9]+: cov:|INFO: fuzzed for|exec/s" "$OUT/libfuzzer.log" | tail -n 2 || true
 
 crashes=$(find "$OUT/crashes" -type f -name 'crash-*' | wc -l)
