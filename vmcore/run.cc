@@ -10,6 +10,7 @@
 #include "vmcore/checks/checks.h"
 #include "vmcore/kernel/era.h"
 #include "vmcore/kernel/kernel.h"
+#include "vmcore/kernel/oops.h"
 #include "vmcore/kernel/syscalls.h"
 #include "vmcore/mm/mm.h"
 #include "vmcore/schedule/schedule_io.h"
@@ -225,7 +226,7 @@ struct Runner::Impl {
   std::vector<std::byte> arena_buffer = std::vector<std::byte>(kArenaBytes);
 };
 
-Runner::Runner() : impl_(std::make_unique<Impl>()) {}
+Runner::Runner() : impl_(std::make_unique<Impl>()) { mm::install_oops_handler(); }
 Runner::~Runner() = default;
 
 const std::vector<sim::Event>& Runner::events() const { return impl_->sim.events(); }

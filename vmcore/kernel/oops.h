@@ -21,4 +21,12 @@ std::string describe_vma(const vm_area_struct* vma);
 // (title, task, kernel, call trace).
 [[noreturn]] void oops(std::string title, std::string body, std::string signature);
 
+// A SIGSEGV in model code running as a task (a NULL or wild pointer, a
+// fiber stack overflow) becomes an oops of the run, "oops:<function>:NULL",
+// ":bad-address" or ":stack-overflow", instead of killing the process; any
+// other SIGSEGV goes to the handler that was there before. Installed once per
+// process, with an alternate signal stack per thread; not under
+// AddressSanitizer, which reports such faults itself.
+void install_oops_handler();
+
 }  // namespace faultline::mm

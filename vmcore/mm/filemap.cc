@@ -55,6 +55,22 @@ page* find_get_page(address_space* mapping, pgoff_t offset) {
   return p;
 }
 
+namespace {
+
+// See KernelConfig::broken_find_lock_page_for_tests.
+void broken_find_lock_page_for_tests(page* p, int how) {
+  inode* volatile host = nullptr;
+  if (how == 1) {
+    host = p->mapping->host;
+  } else {
+    address_space* volatile raw = p->mapping;
+    host = raw->host;
+  }
+  (void)host;
+}
+
+}  // namespace
+
 page* find_lock_page(address_space* mapping, pgoff_t offset) {
   KFUNC("find_lock_page");
   read_lock_irq(&mapping->tree_lock, "find_lock_page:read_lock_irq");
@@ -66,6 +82,8 @@ repeat:
       read_unlock_irq(&mapping->tree_lock, "find_lock_page:read_unlock_irq");
       p->locked.lock("find_lock_page:__lock_page");
       read_lock_irq(&mapping->tree_lock, "find_lock_page:read_lock_irq_again");
+      if (cfg().broken_find_lock_page_for_tests) [[unlikely]]
+        broken_find_lock_page_for_tests(p, cfg().broken_find_lock_page_for_tests);
       // Has the page been truncated or moved while we slept?
       access_note("find_lock_page:page->mapping", obj_page_mapping(p), sim::Access::Read);
       if (p->mapping != mapping || p->index != offset) {

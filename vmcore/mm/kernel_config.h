@@ -106,6 +106,13 @@ struct KernelConfig {
   // is beyond it; ext4's ->page_mkwrite kept `page_offset(page) > size`.
   bool page_mkwrite_check_truncate = false;
 
+  // ---- for tests only: no preset has it, no schedule can set it -------------
+  // A find_lock_page broken as a user's own switch might break it: after
+  // sleeping on the page lock it skips the "truncated?" recheck and reads the
+  // page's host through page->mapping (1: the checked field; 2: a raw copy of
+  // it, which faults).
+  uint8_t broken_find_lock_page_for_tests = 0;
+
   friend bool operator==(const KernelConfig&, const KernelConfig&) = default;
 };
 

@@ -7,6 +7,7 @@
 #include <array>
 #include <cerrno>
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 
 #include "vmcore/sim/locks.h"
@@ -56,6 +57,45 @@ inline constexpr loff_t page_offset(pgoff_t i) { return loff_t(i.v << PAGE_CACHE
 struct address_space;
 struct inode;
 struct vm_area_struct;
+
+// A NULL dereference of `field`, or a use of it in a freed object (see
+// checked_ptr): an oops "oops:<function>:<field>" of the model.
+[[noreturn]] void bad_dereference(const char* field, const char* freed_object);
+
+// A pointer field that model code dereferences where the kernel does. A NULL
+// target, or the field of an object already freed, ends the run with an oops
+// instead of crashing faultline (a changed recheck in a switch can bring
+// either about). Field names the field and says whether its owner is freed.
+template <class T, class Field>
+class checked_ptr {
+ public:
+  checked_ptr() = default;
+  checked_ptr(T* p) : p_(p) {}  // NOLINT: assigned like the raw pointer it stands for
+  operator T*() const { return p_; }  // NOLINT
+  T* operator->() const { return checked(); }
+  T& operator*() const { return *checked(); }
+
+ private:
+  T* checked() const {
+    if (!p_) [[unlikely]]
+      bad_dereference(Field::kName, Field::freed(this) ? Field::kOwner : nullptr);
+    if (Field::freed(this)) [[unlikely]]
+      bad_dereference(Field::kName, Field::kOwner);
+    return p_;
+  }
+  T* p_ = nullptr;
+};
+
+struct PageMapping {
+  static constexpr const char* kName = "page->mapping";
+  static constexpr const char* kOwner = "page";
+  static bool freed(const void* field);
+};
+struct VmaFile {
+  static constexpr const char* kName = "vma->vm_file";
+  static constexpr const char* kOwner = "vma";
+  static bool freed(const void* field);
+};
 struct mm_struct;
 
 // page->flags bits that the model keeps (PG_locked and PG_writeback are bit locks).
@@ -74,7 +114,7 @@ struct page {
   sim::BitLock writeback;  // PG_writeback
   int _count = 0;          // 0 = free
   int _mapcount = -1;
-  address_space* mapping = nullptr;
+  checked_ptr<address_space, PageMapping> mapping;
   pgoff_t index;
   uint8_t data[PAGE_SIZE] = {};
   // The disk block its buffer maps (BH_Mapped, b_blocknr; a block is a page),
@@ -242,11 +282,24 @@ struct vm_area_struct {
   unsigned long vm_flags = 0;
   bool vm_page_prot_write = false;  // ptes are created writable (no write-notify)
   const vm_operations_struct* vm_ops = nullptr;
-  inode* vm_file = nullptr;  // the mapped file's inode
+  checked_ptr<inode, VmaFile> vm_file;  // the mapped file's inode
   bool anon_vma = false;     // anon_vma_prepare() done
   bool in_use = false;
   uint32_t slot = 0;
 };
+
+// container_of: the object whose field f is.
+template <class Owner, class F>
+const Owner* owner_of(const void* f, F Owner::*member) {
+  static const std::ptrdiff_t offset = [member] {
+    static const Owner probe;
+    return reinterpret_cast<const char*>(&(probe.*member)) - reinterpret_cast<const char*>(&probe);
+  }();
+  return reinterpret_cast<const Owner*>(static_cast<const char*>(f) - offset);
+}
+
+inline bool PageMapping::freed(const void* f) { return owner_of(f, &page::mapping)->_count == 0; }
+inline bool VmaFile::freed(const void* f) { return !owner_of(f, &vm_area_struct::vm_file)->in_use; }
 
 struct mm_struct {
   uint32_t id = 0;

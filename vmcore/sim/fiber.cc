@@ -6,14 +6,7 @@
 #include <cstdlib>
 #include <new>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FAULTLINE_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define FAULTLINE_ASAN 1
-#endif
+#include "vmcore/sim/sanitizer.h"
 
 #ifdef FAULTLINE_ASAN
 #include <sanitizer/asan_interface.h>

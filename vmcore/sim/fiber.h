@@ -19,6 +19,7 @@ class FiberStack {
 
   void* bottom() const { return base_; }
   std::size_t size() const { return size_; }
+  std::size_t guard_size() const { return mapping_size_ - size_; }
 
  private:
   void* mapping_ = nullptr;

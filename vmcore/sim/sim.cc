@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <set>
 
 namespace faultline::sim {
@@ -25,6 +26,7 @@ struct HaltUnwind {};
 }  // namespace
 
 Sim& current_sim() { return *t_sim; }
+Sim* running_sim() { return t_sim; }
 
 TaskId default_choice(const SchedPoint& p) {
   if (p.current != kNoTask && (p.runnable & task_bit(p.current))) return p.current;
@@ -81,6 +83,7 @@ TaskId Sim::spawn(const char* name, TaskFn fn, void* arg, bool daemon) {
   s.retries = 0;
   s.starved_retries = 0;
   s.starved_by = 0;
+  s.nstarved_at = 0;
   s.finite_ran = 0;
   s.repeaters_ran = 0;
   s.periodic_ran = false;
@@ -262,13 +265,43 @@ void Sim::finish_run() {
   exit_context(tasks_[me].ctx, main_);
 }
 
-void Sim::halt(StopKind kind, std::string report, std::string signature) {
+void Sim::set_stop(StopKind kind, std::string report, std::string signature) {
   stop_.kind = kind;
   stop_.report = std::move(report);
   stop_.signature = std::move(signature);
   record(Event{step_, current_, EventKind::Violation, Access::None, kNoTask, kHalt, Obj{}, static_cast<int64_t>(kind)});
   halted_ = true;
+}
+
+void Sim::halt(StopKind kind, std::string report, std::string signature) {
+  set_stop(kind, std::move(report), std::move(signature));
   throw HaltUnwind{};
+}
+
+void Sim::abandon(StopKind kind, std::string report, std::string signature) {
+  set_stop(kind, std::move(report), std::move(signature));
+  const TaskId me = current_;
+  current_ = kNoTask;
+  exit_context(tasks_[me].ctx, main_);
+}
+
+bool Sim::on_task_stack(uintptr_t addr) const {
+  if (current_ >= ntasks_ || !tasks_[current_].stack) return false;
+  const FiberStack& st = *tasks_[current_].stack;
+  const auto bottom = reinterpret_cast<uintptr_t>(st.bottom());
+  return addr >= bottom - st.guard_size() && addr < bottom + st.size();
+}
+
+bool Sim::in_guard_page(uintptr_t addr) const {
+  if (current_ >= ntasks_ || !tasks_[current_].stack) return false;
+  const FiberStack& st = *tasks_[current_].stack;
+  const auto bottom = reinterpret_cast<uintptr_t>(st.bottom());
+  return addr >= bottom - st.guard_size() && addr < bottom;
+}
+
+uintptr_t Sim::task_stack_top() const {
+  const FiberStack& st = *tasks_[current_].stack;
+  return reinterpret_cast<uintptr_t>(st.bottom()) + st.size();
 }
 
 std::string Sim::blocked_summary() const {
@@ -473,7 +506,16 @@ void Sim::starve(Label label) {
         "the loop goes on as long as they do\n",
         current_, s.name, label.name, s.starved_retries, by);
   };
-  halt(StopKind::Livelock, report(), fmt::format("starvation:{}", label.name));
+  // Named after every retry of the loop, in name order: the same loop has
+  // one signature whichever of its retries reached the count.
+  auto signature = [&] {
+    std::array<const char*, 4> at = s.starved_at;
+    std::sort(at.begin(), at.begin() + s.nstarved_at, [](const char* a, const char* b) { return strcmp(a, b) < 0; });
+    std::string sig = "starvation:";
+    for (uint8_t i = 0; i < s.nstarved_at; ++i) sig += fmt::format("{}{}", i ? "|" : "", at[i]);
+    return sig;
+  };
+  halt(StopKind::Livelock, report(), signature());
 }
 
 void Sim::retry(Label label) {
@@ -486,6 +528,9 @@ void Sim::retry(Label label) {
     if (!s.finite_ran && std::any_of(s.held.begin(), s.held.begin() + s.nheld,
                                      [this](const Waitable* l) { return l->keeps_others_out(current_); })) {
       s.starved_by |= s.repeaters_ran;
+      const bool known = std::any_of(s.starved_at.begin(), s.starved_at.begin() + s.nstarved_at,
+                                     [&](const char* at) { return strcmp(at, label.name) == 0; });
+      if (!known && s.nstarved_at < s.starved_at.size()) s.starved_at[s.nstarved_at++] = label.name;
       if (++s.starved_retries >= kStarvationRetries) starve(label);
     }
     s.repeaters_ran = 0;

@@ -71,6 +71,8 @@ enum class QueuePos : uint8_t { Head, Tail };
 class Sim;
 // The running Sim of this thread (set while Sim::run executes).
 Sim& current_sim();
+// The Sim running on this thread, or nullptr outside a run.
+Sim* running_sim();
 
 class Sim {
  public:
@@ -158,7 +160,7 @@ class Sim {
   // one call taken kStarvationRetries times with such a task running between
   // each two is a loop those tasks keep going (a hole punch whose truncation
   // restarts while faults refill the hole): the run stops with a livelock
-  // "starvation:<label>" naming them. Only retries taken while the task
+  // "starvation:<labels of the loop>" naming them. Only retries taken while the task
   // holds a sleeping lock exclusively (a mutex, an rwsem for write), with
   // only looping tasks (and daemons) running since the last one, and none of them past kFairRetries in its own
   // call, count: such a loop keeps every task that needs the
@@ -173,6 +175,7 @@ class Sim {
     s.retries = 0;
     s.starved_retries = 0;
     s.starved_by = 0;
+    s.nstarved_at = 0;
     s.repeaters_ran = 0;
     s.finite_ran = 0;
     s.periodic_ran = false;
@@ -198,6 +201,15 @@ class Sim {
   // locals are destroyed) and leaves it. Other tasks' stacks stay where they
   // stand, so model code must not own heap memory in frames that can block.
   [[noreturn]] void halt(StopKind kind, std::string report, std::string signature);
+  // The same without unwinding: after a fault in model code (see
+  // mm::install_oops_handler) the halting task's frames are not trusted; it
+  // is left where it stands, its locals not destroyed.
+  [[noreturn]] void abandon(StopKind kind, std::string report, std::string signature);
+  // Whether addr lies in the running task's fiber stack (its guard page
+  // included), and where that stack's top is; for the fault handler.
+  bool on_task_stack(uintptr_t addr) const;
+  bool in_guard_page(uintptr_t addr) const;
+  uintptr_t task_stack_top() const;
 
   uint64_t random_u64() { return strategy_->random_u64(); }
 
@@ -212,6 +224,7 @@ class Sim {
   std::string blocked_summary() const;
 
  private:
+  void set_stop(StopKind kind, std::string report, std::string signature);
   TaskSet blocked_tasks() const;
   TaskSet deadlock_cycle() const;
   enum class TaskState : uint8_t { Runnable, Blocked, Finished };
@@ -241,6 +254,9 @@ class Sim {
     // those tasks, and the looping tasks that ran since the last retry.
     uint32_t starved_retries = 0;
     TaskSet starved_by = 0;
+    // The retry labels of the starved loop (its signature names them all).
+    std::array<const char*, 4> starved_at{};
+    uint8_t nstarved_at = 0;
     TaskSet finite_ran = 0;  // tasks of finite work that ran since the last retry
     TaskSet repeaters_ran = 0;
     bool periodic_ran = false;      // a periodic daemon ran since the last retry
