@@ -84,6 +84,7 @@ TaskId Sim::spawn(const char* name, TaskFn fn, void* arg, bool daemon) {
   s.starved_retries = 0;
   s.starved_by = 0;
   s.nstarved_at = 0;
+  s.call_depth = 0;
   s.finite_ran = 0;
   s.repeaters_ran = 0;
   s.periodic_ran = false;
@@ -506,13 +507,18 @@ void Sim::starve(Label label) {
         "the loop goes on as long as they do\n",
         current_, s.name, label.name, s.starved_retries, by);
   };
-  // Named after every retry of the loop, in name order: the same loop has
-  // one signature whichever of its retries reached the count.
+  // Named after the loop's outermost retries (the least call depth; in name
+  // order when there are several): the same loop has one signature whichever
+  // of its retries reached the count, the retries nested in it left out.
   auto signature = [&] {
-    std::array<const char*, 4> at = s.starved_at;
-    std::sort(at.begin(), at.begin() + s.nstarved_at, [](const char* a, const char* b) { return strcmp(a, b) < 0; });
+    int outermost = INT_MAX;
+    for (uint8_t i = 0; i < s.nstarved_at; ++i) outermost = std::min(outermost, s.starved_at[i].second);
+    std::vector<const char*> outer;
+    for (uint8_t i = 0; i < s.nstarved_at; ++i)
+      if (s.starved_at[i].second == outermost) outer.push_back(s.starved_at[i].first);
+    std::sort(outer.begin(), outer.end(), [](const char* a, const char* b) { return strcmp(a, b) < 0; });
     std::string sig = "starvation:";
-    for (uint8_t i = 0; i < s.nstarved_at; ++i) sig += fmt::format("{}{}", i ? "|" : "", at[i]);
+    for (size_t i = 0; i < outer.size(); ++i) sig += fmt::format("{}{}", i ? "|" : "", outer[i]);
     return sig;
   };
   halt(StopKind::Livelock, report(), signature());
@@ -528,9 +534,10 @@ void Sim::retry(Label label) {
     if (!s.finite_ran && std::any_of(s.held.begin(), s.held.begin() + s.nheld,
                                      [this](const Waitable* l) { return l->keeps_others_out(current_); })) {
       s.starved_by |= s.repeaters_ran;
-      const bool known = std::any_of(s.starved_at.begin(), s.starved_at.begin() + s.nstarved_at,
-                                     [&](const char* at) { return strcmp(at, label.name) == 0; });
-      if (!known && s.nstarved_at < s.starved_at.size()) s.starved_at[s.nstarved_at++] = label.name;
+      auto* at = std::find_if(s.starved_at.begin(), s.starved_at.begin() + s.nstarved_at,
+                              [&](const auto& a) { return strcmp(a.first, label.name) == 0; });
+      if (at == s.starved_at.begin() + s.nstarved_at && s.nstarved_at < s.starved_at.size())
+        s.starved_at[s.nstarved_at++] = {label.name, s.call_depth};
       if (++s.starved_retries >= kStarvationRetries) starve(label);
     }
     s.repeaters_ran = 0;
