@@ -216,6 +216,29 @@ TEST_F(Cli, PerfettoExportIsChromeTraceEventJson) {
   EXPECT_TRUE(violation);
 }
 
+TEST_F(Cli, SvgTimelineIsWellFormedWithALanePerTaskAndTheViolation) {
+  const Result r = faultline_cmd("trace " + source("corpus/regressions/fault_vs_invalidate.txtpb") + " --svg " +
+                                 path("race.svg"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Python's XML parser is the judge of well-formedness; it lists the lanes.
+  const Result parsed = testing::run_command(
+      "python3 -c \"import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); "
+      "ns = '{http://www.w3.org/2000/svg}'; "
+      "print(r.tag, sorted(g.get('id') for g in r.iter(ns + 'g')), "
+      "[l.get('id') for l in r.iter(ns + 'line') if l.get('id')], len(list(r.iter(ns + 'rect'))))\" " +
+      path("race.svg"));
+  ASSERT_EQ(parsed.exit_code, 0) << parsed.output;
+  // Two tasks and the two daemons (which never ran here), the checker's step.
+  EXPECT_NE(parsed.output.find("{http://www.w3.org/2000/svg}svg ['lane-0', 'lane-1', 'lane-2', 'lane-3'] ['violation']"),
+            std::string::npos)
+      << parsed.output;
+  const std::string svg = testing::read_file(path("race.svg"));
+  EXPECT_NE(svg.find(">syscall:direct_write<"), std::string::npos);
+  EXPECT_NE(svg.find("i_mutex of file0"), std::string::npos);
+  EXPECT_NE(svg.find("marker-end=\"url(#head)\""), std::string::npos);  // a hand-off arrow
+  EXPECT_NE(svg.find("step 41: Violation dangling-mapping:invalidate_complete_page2"), std::string::npos);
+}
+
 TEST_F(Cli, KernelsListsPresetsAndSwitches) {
   const Result r = faultline_cmd("kernels");
   EXPECT_EQ(r.exit_code, 0);

@@ -150,11 +150,9 @@ std::string trace_svg(const Outcome& out, const std::string& title) {
   const double width = kLabelWidth + px * double(n) + 20;
   std::vector<double> lane_y(lanes.size());
   double y = kTop;
-  std::vector<bool> shown(lanes.size());
-  for (size_t t = 0; t < lanes.size(); ++t) {
-    shown[t] = !lanes[t].spans.empty() || !lanes[t].sleeps.empty();
+  for (size_t t = 0; t < lanes.size(); ++t) {  // a task that never ran keeps its (empty) lane
     lane_y[t] = y;
-    if (shown[t]) y += kRow * (1 + lanes[t].depth + lanes[t].lock_rows) + kLaneGap;
+    y += kRow * (1 + lanes[t].depth + lanes[t].lock_rows) + kLaneGap;
   }
   const double height = y + 24;
   auto x_of = [&](size_t i) { return kLabelWidth + px * double(i); };
@@ -182,13 +180,14 @@ std::string trace_svg(const Outcome& out, const std::string& title) {
                        x_of(i), kTop - 4, height - 20, kTop - 6, step);
   }
   for (size_t t = 0; t < lanes.size(); ++t) {
-    if (!shown[t]) continue;
     const Lane& lane = lanes[t];
     const double top = lane_y[t], h = kRow * (1 + lane.depth + lane.lock_rows);
     svg += fmt::format("<g id=\"lane-{}\">\n<rect x=\"0\" y=\"{:.0f}\" width=\"{:.0f}\" height=\"{:.0f}\" "
                        "fill=\"{}\"/>\n<text x=\"6\" y=\"{:.0f}\" font-weight=\"bold\">task {} ({})</text>\n",
                        t, top - 3, width, h + 6, t % 2 ? "#fafafa" : "#f3f3f3", top + 11, t,
                        escape(out.task_names[t]));
+    if (lane.spans.empty() && lane.sleeps.empty())
+      svg += fmt::format("<text x=\"{:.0f}\" y=\"{:.0f}\" fill=\"#999\">(did not run)</text>\n", kLabelWidth, top + 11);
     for (const auto& [b, e] : lane.sleeps)
       svg += fmt::format("<rect x=\"{:.1f}\" y=\"{:.0f}\" width=\"{:.1f}\" height=\"{:.0f}\" fill=\"#999\" "
                          "opacity=\"0.35\"><title>asleep from step {} to {}</title></rect>\n",
@@ -210,7 +209,6 @@ std::string trace_svg(const Outcome& out, const std::string& title) {
     svg += "</g>\n";
   }
   for (const Arrow& a : arrows) {
-    if (!shown[a.from] || !shown[a.to]) continue;
     const double x = x_of(a.at), y1 = lane_y[a.from] + kRow / 2, y2 = lane_y[a.to] + kRow / 2;
     svg += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.0f}\" x2=\"{0:.1f}\" y2=\"{2:.0f}\" stroke=\"#333\" "
                        "stroke-width=\"1.2\" marker-end=\"url(#head)\"><title>{3} (step {4})</title></line>\n",
