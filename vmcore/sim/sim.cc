@@ -507,18 +507,21 @@ void Sim::starve(Label label) {
         "the loop goes on as long as they do\n",
         current_, s.name, label.name, s.starved_retries, by);
   };
-  // Named after the loop's outermost retries (the least call depth; in name
-  // order when there are several): the same loop has one signature whichever
-  // of its retries reached the count, the retries nested in it left out.
+  // Named after the functions of the loop's outermost retries (the least
+  // call depth; in name order when there are several), "function:spot" cut
+  // to its function: the same loop has one signature whichever of its exits
+  // it took and whichever reached the count, the retries nested in it left out.
   auto signature = [&] {
     int outermost = INT_MAX;
     for (uint8_t i = 0; i < s.nstarved_at; ++i) outermost = std::min(outermost, s.starved_at[i].second);
-    std::vector<const char*> outer;
+    std::set<std::string> functions;
     for (uint8_t i = 0; i < s.nstarved_at; ++i)
-      if (s.starved_at[i].second == outermost) outer.push_back(s.starved_at[i].first);
-    std::sort(outer.begin(), outer.end(), [](const char* a, const char* b) { return strcmp(a, b) < 0; });
+      if (s.starved_at[i].second == outermost) {
+        const std::string_view label = s.starved_at[i].first;
+        functions.emplace(label.substr(0, label.find(':')));
+      }
     std::string sig = "starvation:";
-    for (size_t i = 0; i < outer.size(); ++i) sig += fmt::format("{}{}", i ? "|" : "", outer[i]);
+    for (const std::string& f : functions) sig += (sig.back() == ':' ? "" : "|") + f;
     return sig;
   };
   halt(StopKind::Livelock, report(), signature());
