@@ -41,6 +41,22 @@ TEST_F(Fuzzing, LibFuzzerTargetReportsDedupTokenAndAborts) {
   EXPECT_NE(r.output.find("deadly signal"), std::string::npos);  // abort() reached libFuzzer
 }
 
+TEST_F(Fuzzing, MakeFuzzShowsProgressOnATerminalOnly) {
+  const std::string build = fs::path(bin("faultline")).parent_path().parent_path().string();
+  const std::string script = source("tools/fuzz.sh");
+  const std::string env = "BUILD=" + build + " FUZZ_SECONDS=4 FUZZ_JOBS=1 FUZZ_OUT=";
+  const auto piped = run_command(env + path("piped") + " " + script);
+  EXPECT_EQ(piped.exit_code, 0) << piped.output;
+  EXPECT_EQ(piped.output.find(" s left"), std::string::npos) << piped.output;
+  EXPECT_NE(piped.output.find("== fuzzing v2.6.20 for 4s"), std::string::npos) << piped.output;
+  // util-linux script(1) gives it a terminal.
+  const auto tty = run_command("script -qec '" + env + path("tty") + " " + script + "' /dev/null");
+  EXPECT_EQ(tty.exit_code, 0) << tty.output;
+  EXPECT_NE(tty.output.find(" executions  "), std::string::npos) << tty.output;
+  EXPECT_NE(tty.output.find(" crash inputs, "), std::string::npos) << tty.output;
+  EXPECT_NE(tty.output.find(" s left"), std::string::npos) << tty.output;
+}
+
 TEST_F(Fuzzing, PinnedKernelOverridesTheInput) {
   const std::string race = race_binary();
   EXPECT_EQ(run_command("FAULTLINE_KERNEL=seed " + bin("fuzz_schedule") + " " + race).exit_code, 0);
