@@ -6,6 +6,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <set>
 
 namespace faultline::sim {
@@ -84,7 +85,6 @@ TaskId Sim::spawn(const char* name, TaskFn fn, void* arg, bool daemon) {
   s.starved_retries = 0;
   s.starved_by = 0;
   s.nstarved_at = 0;
-  s.call_depth = 0;
   s.finite_ran = 0;
   s.repeaters_ran = 0;
   s.periodic_ran = false;
@@ -507,21 +507,22 @@ void Sim::starve(Label label) {
         "the loop goes on as long as they do\n",
         current_, s.name, label.name, s.starved_retries, by);
   };
-  // Named after the functions of the loop's outermost retries (the least
-  // call depth; in name order when there are several), "function:spot" cut
-  // to its function: the same loop has one signature whichever of its exits
-  // it took and whichever reached the count, the retries nested in it left out.
+  // Named after the function the loop retries in most ("function:spot" cut
+  // to its function; any other within a quarter of it too, in name order):
+  // the same loop keeps one signature whichever exit it took and whichever
+  // retry reached the count, and a retry nested in it now and then (or
+  // around it) is left out.
   auto signature = [&] {
-    int outermost = INT_MAX;
-    for (uint8_t i = 0; i < s.nstarved_at; ++i) outermost = std::min(outermost, s.starved_at[i].second);
-    std::set<std::string> functions;
-    for (uint8_t i = 0; i < s.nstarved_at; ++i)
-      if (s.starved_at[i].second == outermost) {
-        const std::string_view label = s.starved_at[i].first;
-        functions.emplace(label.substr(0, label.find(':')));
-      }
+    std::map<std::string, uint32_t> by_function;
+    for (uint8_t i = 0; i < s.nstarved_at; ++i) {
+      const std::string_view label = s.starved_at[i].first;
+      by_function[std::string(label.substr(0, label.find(':')))] += s.starved_at[i].second;
+    }
+    uint32_t most = 0;
+    for (const auto& [f, n] : by_function) most = std::max(most, n);
     std::string sig = "starvation:";
-    for (const std::string& f : functions) sig += (sig.back() == ':' ? "" : "|") + f;
+    for (const auto& [f, n] : by_function)
+      if (4 * n >= 3 * most) sig += (sig.back() == ':' ? "" : "|") + f;
     return sig;
   };
   halt(StopKind::Livelock, report(), signature());
@@ -540,7 +541,8 @@ void Sim::retry(Label label) {
       auto* at = std::find_if(s.starved_at.begin(), s.starved_at.begin() + s.nstarved_at,
                               [&](const auto& a) { return strcmp(a.first, label.name) == 0; });
       if (at == s.starved_at.begin() + s.nstarved_at && s.nstarved_at < s.starved_at.size())
-        s.starved_at[s.nstarved_at++] = {label.name, s.call_depth};
+        s.starved_at[s.nstarved_at++] = {label.name, 0};
+      if (at != s.starved_at.end()) ++at->second;
       if (++s.starved_retries >= kStarvationRetries) starve(label);
     }
     s.repeaters_ran = 0;

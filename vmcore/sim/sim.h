@@ -110,7 +110,6 @@ class Sim {
   // not part of the trace hash, so a run hashes the same either way.
   void set_record_calls(bool on) { record_calls_ = on; }
   void call_event(EventKind kind, Label fn) {
-    tasks_[current_].call_depth += kind == EventKind::FuncEnter ? 1 : -1;
     if (record_calls_ && !halted_) record(Event{step_, current_, kind, Access::None, kNoTask, fn, Obj{}, 0});
   }
   // An access made under a lock: recorded for coverage, not a schedule point.
@@ -161,7 +160,7 @@ class Sim {
   // one call taken kStarvationRetries times with such a task running between
   // each two is a loop those tasks keep going (a hole punch whose truncation
   // restarts while faults refill the hole): the run stops with a livelock
-  // "starvation:<the loop's outermost retries>" naming them. Only retries taken while the task
+  // "starvation:<the function it retries in most>" naming them. Only retries taken while the task
   // holds a sleeping lock exclusively (a mutex, an rwsem for write), with
   // only looping tasks (and daemons) running since the last one, and none of them past kFairRetries in its own
   // call, count: such a loop keeps every task that needs the
@@ -255,11 +254,10 @@ class Sim {
     // those tasks, and the looping tasks that ran since the last retry.
     uint32_t starved_retries = 0;
     TaskSet starved_by = 0;
-    // The retry labels of the starved loop and the call depth of each (its
-    // signature names the outermost).
-    std::array<std::pair<const char*, int>, 4> starved_at{};
+    // The retry labels of the starved loop and how often each was counted
+    // (its signature names the function it retries in most).
+    std::array<std::pair<const char*, uint32_t>, 6> starved_at{};
     uint8_t nstarved_at = 0;
-    int call_depth = 0;  // kernel functions entered (call_event)
     TaskSet finite_ran = 0;  // tasks of finite work that ran since the last retry
     TaskSet repeaters_ran = 0;
     bool periodic_ran = false;      // a periodic daemon ran since the last retry
