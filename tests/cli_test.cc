@@ -168,7 +168,7 @@ TEST(Bisect, FindsTheFixWithinAnEraAndAcrossOne) {
   const BisectReport cve = bisect(load("shmem_punch_fault_starvation.txtpb"));
   const Transition* fix = transition(cve, "v3.15");
   ASSERT_TRUE(fix);
-  EXPECT_EQ(fix->from_outcome.signature, "starvation:shmem_undo_range");
+  EXPECT_EQ(fix->from_outcome.signature, "starvation:fallocate:i_mutex");
   ASSERT_EQ(fix->culprits.size(), 1u);
   ASSERT_EQ(fix->culprits[0].size(), 1u);
   EXPECT_STREQ(fix->culprits[0][0].info->name, "shmem_falloc_waitq");
@@ -359,7 +359,7 @@ TEST(Minimize, ShrinksAUserSpaceLoopToWhatTheStarvationNeeds) {
   s.mutable_tasks(1)->set_repeat(64);
   const MinimizeResult r = minimize(s);
   ASSERT_TRUE(r.ok) << r.error;
-  EXPECT_EQ(replay(r.schedule).signature, "starvation:shmem_undo_range");
+  EXPECT_EQ(replay(r.schedule).signature, "starvation:fallocate:i_mutex");
   EXPECT_EQ(r.schedule.tasks(1).repeat(), 31u);
   ASSERT_EQ(r.schedule.decisions_size(), 2);
   for (const Decision& d : r.schedule.decisions()) EXPECT_EQ(d.at().every(), 1u);

@@ -240,7 +240,7 @@ TEST(Mutator, OneMutationOfThePunchSeedCanStarveThePunch) {
   for (int i = 0; i < 20000 && !found; ++i) {
     Schedule s = seed;
     m.mutate(s, 4096);
-    found += replay(s, RunOptions{.keep_results = false}).signature == "starvation:shmem_undo_range";
+    found += replay(s, RunOptions{.keep_results = false}).signature == "starvation:fallocate:i_mutex";
   }
   EXPECT_TRUE(found);
 }

@@ -84,7 +84,7 @@ TaskId Sim::spawn(const char* name, TaskFn fn, void* arg, bool daemon) {
   s.retries = 0;
   s.starved_retries = 0;
   s.starved_by = 0;
-  s.nstarved_at = 0;
+  s.syscall = "";
   s.finite_ran = 0;
   s.repeaters_ran = 0;
   s.periodic_ran = false;
@@ -158,6 +158,10 @@ uint64_t Sim::trace_hash() const {
 
 void Sim::point(Label label, Obj obj, Access access, EventKind kind, int64_t arg) {
   record(Event{step_, current_, kind, access, kNoTask, label, obj, arg});
+  if (kind == EventKind::SyscallBegin) {
+    const std::string_view name = label.name;
+    tasks_[current_].syscall = name.starts_with("syscall:") ? label.name + 8 : label.name;
+  }
   if (hook_ && !in_hook_) {
     in_hook_ = true;
     hook_(hook_arg_);
@@ -507,22 +511,15 @@ void Sim::starve(Label label) {
         "the loop goes on as long as they do\n",
         current_, s.name, label.name, s.starved_retries, by);
   };
-  // Named after the function the loop retries in most ("function:spot" cut
-  // to its function; any other within a quarter of it too, in name order):
-  // the same loop keeps one signature whichever exit it took and whichever
-  // retry reached the count, and a retry nested in it now and then (or
-  // around it) is left out.
+  // Named after the starved syscall and the lock it keeps the others out of
+  // ("starvation:write:i_mutex"): what the loop costs everyone else, the
+  // same whichever retries of the loop it took.
   auto signature = [&] {
-    std::map<std::string, uint32_t> by_function;
-    for (uint8_t i = 0; i < s.nstarved_at; ++i) {
-      const std::string_view label = s.starved_at[i].first;
-      by_function[std::string(label.substr(0, label.find(':')))] += s.starved_at[i].second;
-    }
-    uint32_t most = 0;
-    for (const auto& [f, n] : by_function) most = std::max(most, n);
-    std::string sig = "starvation:";
-    for (const auto& [f, n] : by_function)
-      if (4 * n >= 3 * most) sig += (sig.back() == ':' ? "" : "|") + f;
+    std::set<std::string> locks;
+    for (uint32_t i = 0; i < s.nheld; ++i)
+      if (s.held[i]->keeps_others_out(current_)) locks.emplace(obj_kind_name(s.held[i]->obj().kind));
+    std::string sig = fmt::format("starvation:{}:", s.syscall);
+    for (const std::string& l : locks) sig += (sig.back() == ':' ? "" : "|") + l;
     return sig;
   };
   halt(StopKind::Livelock, report(), signature());
@@ -538,11 +535,6 @@ void Sim::retry(Label label) {
     if (!s.finite_ran && std::any_of(s.held.begin(), s.held.begin() + s.nheld,
                                      [this](const Waitable* l) { return l->keeps_others_out(current_); })) {
       s.starved_by |= s.repeaters_ran;
-      auto* at = std::find_if(s.starved_at.begin(), s.starved_at.begin() + s.nstarved_at,
-                              [&](const auto& a) { return strcmp(a.first, label.name) == 0; });
-      if (at == s.starved_at.begin() + s.nstarved_at && s.nstarved_at < s.starved_at.size())
-        s.starved_at[s.nstarved_at++] = {label.name, 0};
-      if (at != s.starved_at.end()) ++at->second;
       if (++s.starved_retries >= kStarvationRetries) starve(label);
     }
     s.repeaters_ran = 0;

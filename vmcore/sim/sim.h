@@ -160,7 +160,7 @@ class Sim {
   // one call taken kStarvationRetries times with such a task running between
   // each two is a loop those tasks keep going (a hole punch whose truncation
   // restarts while faults refill the hole): the run stops with a livelock
-  // "starvation:<the function it retries in most>" naming them. Only retries taken while the task
+  // "starvation:<syscall>:<the lock it holds>" naming them. Only retries taken while the task
   // holds a sleeping lock exclusively (a mutex, an rwsem for write), with
   // only looping tasks (and daemons) running since the last one, and none of them past kFairRetries in its own
   // call, count: such a loop keeps every task that needs the
@@ -175,7 +175,6 @@ class Sim {
     s.retries = 0;
     s.starved_retries = 0;
     s.starved_by = 0;
-    s.nstarved_at = 0;
     s.repeaters_ran = 0;
     s.finite_ran = 0;
     s.periodic_ran = false;
@@ -254,10 +253,7 @@ class Sim {
     // those tasks, and the looping tasks that ran since the last retry.
     uint32_t starved_retries = 0;
     TaskSet starved_by = 0;
-    // The retry labels of the starved loop and how often each was counted
-    // (its signature names the function it retries in most).
-    std::array<std::pair<const char*, uint32_t>, 6> starved_at{};
-    uint8_t nstarved_at = 0;
+    const char* syscall = "";  // the syscall it is in ("write")
     TaskSet finite_ran = 0;  // tasks of finite work that ran since the last retry
     TaskSet repeaters_ran = 0;
     bool periodic_ran = false;      // a periodic daemon ran since the last retry
