@@ -110,6 +110,7 @@ int do_munmap(mm_struct* mm, unsigned long start, unsigned long len) {
     zap_page_range(&v, v.vm_start, v.vm_end - v.vm_start, nullptr);
     unlink_file_vma(&v);
     v.in_use = false;
+    v.vm_file = nullptr;  // freed: a stale vma->vm_file is an oops (checked_ptr)
   }
   return 0;
 }
@@ -136,6 +137,7 @@ long do_mmap_pgoff(mm_struct* mm, inode* file, unsigned long addr, unsigned long
   const int error = file->i_fop->mmap(file, vma);
   if (error) {
     vma->in_use = false;
+    vma->vm_file = nullptr;
     return error;
   }
   // Private mappings and write-notified shared ones start read-only.

@@ -63,9 +63,10 @@ struct vm_area_struct;
 [[noreturn]] void bad_dereference(const char* field, const char* freed_object);
 
 // A pointer field that model code dereferences where the kernel does. A NULL
-// target, or the field of an object already freed, ends the run with an oops
-// instead of crashing faultline (a changed recheck in a switch can bring
-// either about). Field names the field and says whether its owner is freed.
+// target, or the field of an object already freed (freeing clears it), ends
+// the run with an oops instead of crashing faultline (a changed recheck in a
+// switch can bring either about). Field names the field and says whether its
+// owner is freed.
 template <class T, class Field>
 class checked_ptr {
  public:
@@ -76,11 +77,11 @@ class checked_ptr {
   T& operator*() const { return *checked(); }
 
  private:
+  // Freeing an object clears the field (page_alloc, do_munmap), so one test
+  // covers both; the owner tells which it was.
   T* checked() const {
     if (!p_) [[unlikely]]
       bad_dereference(Field::kName, Field::freed(this) ? Field::kOwner : nullptr);
-    if (Field::freed(this)) [[unlikely]]
-      bad_dereference(Field::kName, Field::kOwner);
     return p_;
   }
   T* p_ = nullptr;
