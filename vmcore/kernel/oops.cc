@@ -8,7 +8,6 @@
 #include <mutex>
 
 #include "vmcore/mm/mm.h"
-
 #include "vmcore/sim/sanitizer.h"
 
 namespace faultline::mm {
@@ -99,6 +98,9 @@ std::string oops_report(const std::string& title, const std::string& body) {
       title, me, k.sim->task_name(me), describe_config(k.cfg), call_chain(me), body);
 }
 
+#if (defined(__x86_64__) || defined(__aarch64__)) && !defined(FAULTLINE_ASAN)
+#define FAULTLINE_OOPS_HANDLER 1
+
 // What the fault handler saw, for the code that reports it after the handler.
 struct PendingFault {
   uintptr_t addr = 0;
@@ -135,18 +137,20 @@ void on_segv(int, siginfo_t* info, void* context) {
   auto* uc = static_cast<ucontext_t*>(context);
   sim::Sim* s = sim::running_sim();
   const auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
-  if (!s || s->current() == sim::kNoTask || !s->on_task_stack(fault_sp(uc))) {
+  const sim::Sim::StackRange stack = s ? s->task_stack() : sim::Sim::StackRange{};
+  if (!stack.holds(fault_sp(uc))) {
     // Not model code: the fault goes to whoever handled it before (libFuzzer,
     // the default action) when the instruction runs again.
     sigaction(SIGSEGV, &g_previous_segv, nullptr);
     return;
   }
-  t_fault = {addr, fault_ip(uc), s->in_guard_page(addr)};
+  t_fault = {addr, fault_ip(uc), stack.in_guard(addr)};
   // Return into report_fault at the top of the task's stack, as if called:
   // the task's frames below are abandoned, never resumed.
-  fault_sp(uc) = (s->task_stack_top() & ~uintptr_t(15)) - sizeof(void*);
+  fault_sp(uc) = (stack.top & ~uintptr_t(15)) - sizeof(void*);
   fault_ip(uc) = reinterpret_cast<uintptr_t>(&report_fault);
 }
+#endif
 
 }  // namespace
 
@@ -155,7 +159,7 @@ void oops(std::string title, std::string body, std::string signature) {
 }
 
 void install_oops_handler() {
-#if (defined(__x86_64__) || defined(__aarch64__)) && !defined(FAULTLINE_ASAN)
+#ifdef FAULTLINE_OOPS_HANDLER
   thread_local bool has_altstack = false;
   if (!has_altstack) {
     has_altstack = true;

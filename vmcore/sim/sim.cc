@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
-#include <cstring>
-#include <map>
 #include <set>
 
 namespace faultline::sim {
@@ -290,23 +288,11 @@ void Sim::abandon(StopKind kind, std::string report, std::string signature) {
   exit_context(tasks_[me].ctx, main_);
 }
 
-bool Sim::on_task_stack(uintptr_t addr) const {
-  if (current_ >= ntasks_ || !tasks_[current_].stack) return false;
+Sim::StackRange Sim::task_stack() const {
+  if (current_ >= ntasks_ || !tasks_[current_].stack) return {};
   const FiberStack& st = *tasks_[current_].stack;
   const auto bottom = reinterpret_cast<uintptr_t>(st.bottom());
-  return addr >= bottom - st.guard_size() && addr < bottom + st.size();
-}
-
-bool Sim::in_guard_page(uintptr_t addr) const {
-  if (current_ >= ntasks_ || !tasks_[current_].stack) return false;
-  const FiberStack& st = *tasks_[current_].stack;
-  const auto bottom = reinterpret_cast<uintptr_t>(st.bottom());
-  return addr >= bottom - st.guard_size() && addr < bottom;
-}
-
-uintptr_t Sim::task_stack_top() const {
-  const FiberStack& st = *tasks_[current_].stack;
-  return reinterpret_cast<uintptr_t>(st.bottom()) + st.size();
+  return {bottom - st.guard_size(), bottom, bottom + st.size()};
 }
 
 std::string Sim::blocked_summary() const {

@@ -160,13 +160,15 @@ class Sim {
   // one call taken kStarvationRetries times with such a task running between
   // each two is a loop those tasks keep going (a hole punch whose truncation
   // restarts while faults refill the hole): the run stops with a livelock
-  // "starvation:<syscall>:<the lock it holds>" naming them. Only retries taken while the task
-  // holds a sleeping lock exclusively (a mutex, an rwsem for write), with
-  // only looping tasks (and daemons) running since the last one, and none of them past kFairRetries in its own
-  // call, count: such a loop keeps every task that needs the
-  // lock out too (CVE-2014-4171's punch holds i_mutex). A lock-free retry against a looping task (read() finding its
-  // page truncated or invalidated again) is the kernel's optimistic retry, each round costing the other side a whole
-  // syscall. A loop the kernel bounds never gets there.
+  // "starvation:<syscall>:<the lock it holds>" naming them. Only retries
+  // taken while the task holds a sleeping lock exclusively (a mutex, an rwsem
+  // for write), with only looping tasks (and daemons) running since the last
+  // one, and none of them past kFairRetries in its own call, count: such a
+  // loop keeps every task that needs the lock out too (CVE-2014-4171's punch
+  // holds i_mutex). A lock-free retry against a looping task (read() finding
+  // its page truncated or invalidated again) is the kernel's optimistic
+  // retry, each round costing the other side a whole syscall. A loop the
+  // kernel bounds never gets there.
   static constexpr uint32_t kFairRetries = 16;
   static constexpr uint32_t kStarvationRetries = 32;
   void retry(Label label);
@@ -204,11 +206,14 @@ class Sim {
   // mm::install_oops_handler) the halting task's frames are not trusted; it
   // is left where it stands, its locals not destroyed.
   [[noreturn]] void abandon(StopKind kind, std::string report, std::string signature);
-  // Whether addr lies in the running task's fiber stack (its guard page
-  // included), and where that stack's top is; for the fault handler.
-  bool on_task_stack(uintptr_t addr) const;
-  bool in_guard_page(uintptr_t addr) const;
-  uintptr_t task_stack_top() const;
+  // The running task's fiber stack, for the fault handler: the guard page
+  // is [guard, bottom), the stack [bottom, top); all 0 outside a task.
+  struct StackRange {
+    uintptr_t guard = 0, bottom = 0, top = 0;
+    bool holds(uintptr_t a) const { return a >= guard && a < top; }
+    bool in_guard(uintptr_t a) const { return a >= guard && a < bottom; }
+  };
+  StackRange task_stack() const;
 
   uint64_t random_u64() { return strategy_->random_u64(); }
 
