@@ -22,6 +22,7 @@ void add_kernels(CLI::App& app, int& exit_code);
 void add_corpus(CLI::App& app, int& exit_code);
 void add_triage(CLI::App& app, int& exit_code);
 void add_bisect(CLI::App& app, int& exit_code);
+void add_host(CLI::App& app, int& exit_code);
 
 // --kernel PRESET: nullopt if empty; prints the error and returns false if unknown.
 bool parse_kernel(const std::string& preset, std::optional<mm::KernelConfig>* out);

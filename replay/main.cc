@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   add_corpus(app, exit_code);
   add_triage(app, exit_code);
   add_bisect(app, exit_code);
+  add_host(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

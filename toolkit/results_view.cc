@@ -87,6 +87,12 @@ std::string syscall_text(const Schedule& s, const Syscall& c) {
   return fmt::format("{}({})", kind->name, args);
 }
 
+std::string result_text(const SyscallResult& r) {
+  std::string text = mm::result_name(r.ret);
+  if (!r.data.empty()) text += fmt::format("  \"{}\"  [{}]", printable(r.data), hex(r.data));
+  return text;
+}
+
 std::string render_results(const Schedule& s, const Outcome& out) {
   std::string text;
   for (size_t t = 0; t < size_t(s.tasks_size()); ++t) {
@@ -95,9 +101,7 @@ std::string render_results(const Schedule& s, const Outcome& out) {
     const size_t done = t < out.results.size() ? out.results[t].size() : 0;
     for (size_t i = 0; i < done; ++i) {
       const SyscallResult& r = out.results[t][i];
-      text += fmt::format("  {} = {}", syscall_text(s, calls[int(i)]), mm::result_name(r.ret));
-      if (!r.data.empty()) text += fmt::format("  \"{}\"  [{}]", printable(r.data), hex(r.data));
-      text += "\n";
+      text += fmt::format("  {} = {}\n", syscall_text(s, calls[int(i)]), result_text(r));
     }
     if (done < size_t(calls.size()))
       text += fmt::format("  not run: {} of {} syscalls (the run stopped first)\n", size_t(calls.size()) - done,

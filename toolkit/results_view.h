@@ -13,6 +13,9 @@ namespace faultline {
 // "read(file=0 \"a\", offset=16, len=8)".
 std::string syscall_text(const Schedule& s, const Syscall& c);
 
+// "4  \"AB..\"  [41 42 00 00]": the return value or signal, and the bytes.
+std::string result_text(const SyscallResult& r);
+
 // Per task, in task order: each syscall that ran and what it returned. Needs
 // the outcome's results (RunOptions::keep_results).
 std::string render_results(const Schedule& s, const Outcome& out);

@@ -1,0 +1,369 @@
+#include "host/host_run.h"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "vmcore/kernel/syscalls.h"
+#include "vmcore/mm/types.h"
+#include "vmcore/schedule/schedule_io.h"
+#include "vmcore/schedule/syscall_table.h"
+
+namespace faultline::host {
+
+namespace {
+
+// Far from the heap, the libraries and the stack, and above AddressSanitizer's
+// shadow on x86-64; one gigabyte per model process.
+constexpr uintptr_t kRegionBase = 0x300000000000ull;
+constexpr uint64_t kProcessStride = 1ull << 30;
+constexpr uint64_t kRegionBytes = kProcessStride * mm::kMaxProcesses;
+// The end of the farthest address range a schedule can name, in model bytes.
+constexpr uint64_t kMaxModelRangeEnd = 2 * ScheduleLimits::kMaxNumber + mm::TASK_SIZE;
+
+std::string fs_type_name(long type) {
+  switch (type) {
+    case EXT4_SUPER_MAGIC: return "ext4";
+    case TMPFS_MAGIC: return "tmpfs";
+    case BTRFS_SUPER_MAGIC: return "btrfs";
+    case XFS_SUPER_MAGIC: return "xfs";
+    case OVERLAYFS_SUPER_MAGIC: return "overlayfs";
+    default: return fmt::format("{:#x}", type);
+  }
+}
+
+// An unnamed file in dir: O_TMPFILE, or on a filesystem without it a file
+// unlinked as soon as it is made.
+int open_unnamed(const std::filesystem::path& dir) {
+  int fd = open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR)) return fd;
+  std::string name = (dir / "faultline-XXXXXX").string();
+  fd = mkostemp(name.data(), O_CLOEXEC);
+  if (fd >= 0) unlink(name.c_str());
+  return fd;
+}
+
+int64_t errno_result() { return -int64_t(errno); }
+
+// Loads and stores that may fault: the handler jumps back with the signal.
+thread_local sigjmp_buf* volatile g_fault_jump = nullptr;
+
+void on_fault(int sig, siginfo_t*, void*) {
+  if (g_fault_jump) siglongjmp(*g_fault_jump, sig);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+// Runs access(); 0, or the signal (SIGSEGV, SIGBUS) it took.
+template <class F>
+int guarded(F&& access) {
+  struct sigaction sa {};
+  sa.sa_sigaction = on_fault;
+  sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  struct sigaction old_segv {}, old_bus {};
+  sigaction(SIGSEGV, &sa, &old_segv);
+  sigaction(SIGBUS, &sa, &old_bus);
+  sigjmp_buf jump;
+  int sig = sigsetjmp(jump, 1);
+  if (sig == 0) {
+    g_fault_jump = &jump;
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // set before the access may trap
+    access();
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  }
+  g_fault_jump = nullptr;
+  sigaction(SIGSEGV, &old_segv, nullptr);
+  sigaction(SIGBUS, &old_bus, nullptr);
+  return sig;
+}
+
+// Every host resource of one run, released on every path.
+class Session {
+ public:
+  Session(const Schedule& s, const HostEnv& env) : s_(s), env_(env), S_(env.scale) {}
+  ~Session() {
+    if (region_) munmap(region_, kRegionBytes);
+    for (int fd : direct_fds_)
+      if (fd >= 0) close(fd);
+    for (int fd : fds_)
+      if (fd >= 0) close(fd);
+    if (limited_) {
+      setrlimit(RLIMIT_FSIZE, &saved_fsize_);
+      sigaction(SIGXFSZ, &saved_xfsz_, nullptr);
+    }
+  }
+
+  std::string setup() {
+    void* r = mmap(reinterpret_cast<void*>(kRegionBase), kRegionBytes, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    if (r == MAP_FAILED || r != reinterpret_cast<void*>(kRegionBase)) {
+      const std::string why = r == MAP_FAILED ? std::strerror(errno) : "placed elsewhere";
+      if (r != MAP_FAILED) munmap(r, kRegionBytes);
+      return fmt::format("the host address range [{:#x}, {:#x}) is not free: {}", kRegionBase,
+                         kRegionBase + kRegionBytes, why);
+    }
+    // Free: give it back, so a model address without a vma has none on the host either.
+    munmap(r, kRegionBytes);
+    region_ = r;
+    for (int i = 0; i < s_.files_size(); ++i)
+      if (std::string e = setup_file(s_.files(i)); !e.empty()) return fmt::format("files[{}]: {}", i, e);
+    for (int p = 0; p < s_.processes_size(); ++p)
+      for (int m = 0; m < s_.processes(p).mappings_size(); ++m) {
+        Syscall c;
+        *c.mutable_mmap() = s_.processes(p).mappings(m);
+        const int64_t ret = call(uint32_t(p), c, nullptr).ret;
+        if (ret < 0)
+          return fmt::format("processes[{}].mappings[{}]: mmap on the host returned {}", p, m, mm::result_name(ret));
+      }
+    // The model's s_maxbytes, for the schedule's syscalls.
+    getrlimit(RLIMIT_FSIZE, &saved_fsize_);
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGXFSZ, &ignore, &saved_xfsz_);
+    struct rlimit limit = saved_fsize_;
+    limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, rlim_t(mm::kMaxFileBytes) * S_);
+    setrlimit(RLIMIT_FSIZE, &limit);
+    limited_ = true;
+    return "";
+  }
+
+  // One syscall of a task in `process`; *granularity gets a note when host
+  // bytes within one model byte differ.
+  SyscallResult call(uint32_t process, const Syscall& c, std::string* granularity) {
+    const mm::Op op = syscall_kind(c)->to_op(c);
+    SyscallResult r;
+    auto bytes = [&](int64_t n) { return n < 0 ? errno_result() : count(n, granularity); };
+    switch (op.kind) {
+      case mm::OpKind::Mmap: {
+        void* at = mmap(addr(process, op.addr), op.len * S_, PROT_READ | (op.writable ? PROT_WRITE : 0),
+                        MAP_FIXED | (op.shared ? MAP_SHARED : MAP_PRIVATE), fds_[op.file], off_t(op.offset * S_));
+        r.ret = at == MAP_FAILED ? errno_result()
+                                 : int64_t((reinterpret_cast<uintptr_t>(at) - process_base(process)) / S_);
+        break;
+      }
+      case mm::OpKind::Munmap: r.ret = munmap(addr(process, op.addr), op.len * S_) ? errno_result() : 0; break;
+      case mm::OpKind::Load: {
+        std::vector<uint8_t> buf(op.len * S_);
+        const volatile uint8_t* from = addr(process, op.addr);
+        const int sig = guarded([&] {
+          for (size_t i = 0; i < buf.size(); ++i) buf[i] = from[i];
+        });
+        r.ret = sig ? mm::signal_result(sig) : 0;
+        if (!sig) r.data = downscale(buf, granularity);
+        break;
+      }
+      case mm::OpKind::Store: {
+        volatile uint8_t* to = addr(process, op.addr);
+        const int sig = guarded([&] {
+          for (size_t i = 0; i < op.len * S_; ++i) to[i] = op.value;
+        });
+        r.ret = sig ? mm::signal_result(sig) : 0;
+        break;
+      }
+      case mm::OpKind::Read: {
+        std::vector<uint8_t> kbuf(op.len * S_);
+        uint8_t* to = op.has_buf ? addr(process, op.buf) : kbuf.data();
+        const ssize_t n = pread(fds_[op.file], to, op.len * S_, off_t(op.offset * S_));
+        r.ret = bytes(n);
+        if (n > 0 && op.has_buf && guarded([&] { std::memcpy(kbuf.data(), to, size_t(n)); }))
+          note_once(granularity, "the bytes read into the user buffer could not be read back");
+        if (n > 0) r.data = downscale({kbuf.data(), size_t(n)}, granularity);
+        break;
+      }
+      case mm::OpKind::Write: {
+        std::vector<uint8_t> kbuf(op.len * S_, op.value);
+        const uint8_t* from = op.has_buf ? addr(process, op.buf) : kbuf.data();
+        r.ret = bytes(pwrite(fds_[op.file], from, op.len * S_, off_t(op.offset * S_)));
+        break;
+      }
+      case mm::OpKind::DirectWrite: {
+        const int fd = direct_fd(op.file);
+        if (fd < 0) {
+          r.ret = errno_result();
+          break;
+        }
+        const size_t n = op.len * S_;
+        const size_t alloc = std::max<size_t>((n + 4095) & ~size_t(4095), 4096);
+        void* buf = std::aligned_alloc(4096, alloc);
+        std::memset(buf, op.value, n);
+        r.ret = bytes(pwrite(fd, buf, n, off_t(op.offset * S_)));
+        std::free(buf);
+        break;
+      }
+      case mm::OpKind::Ftruncate: r.ret = ftruncate(fds_[op.file], off_t(op.offset * S_)) ? errno_result() : 0; break;
+      case mm::OpKind::Revalidate: r.ret = -ENOSYS; break;  // no host syscall: the caller takes the model's
+      case mm::OpKind::Madvise:
+        r.ret = madvise(addr(process, op.addr), op.len * S_, op.advice) ? errno_result() : 0;
+        break;
+      case mm::OpKind::Fadvise:
+        // The raw syscall: the kernel's -errno, not glibc's return value.
+        r.ret = syscall(SYS_fadvise64, fds_[op.file], off_t(op.offset * S_), off_t(op.len * S_),
+                        POSIX_FADV_DONTNEED)
+                    ? errno_result()
+                    : 0;
+        break;
+      case mm::OpKind::Fsync: r.ret = fsync(fds_[op.file]) ? errno_result() : 0; break;
+      case mm::OpKind::Fallocate:
+        r.ret = fallocate(fds_[op.file], int(op.flags), off_t(op.offset * S_), off_t(op.len * S_)) ? errno_result() : 0;
+        break;
+      case mm::OpKind::Msync:
+        r.ret = msync(addr(process, op.addr), op.len * S_, int(op.flags)) ? errno_result() : 0;
+        break;
+      case mm::OpKind::Stat: {
+        struct stat st {};
+        r.ret = fstat(fds_[op.file], &st) ? errno_result() : count(st.st_size, granularity);
+        break;
+      }
+    }
+    return r;
+  }
+
+ private:
+  uintptr_t process_base(uint32_t p) const { return kRegionBase + p * kProcessStride; }
+  uint8_t* addr(uint32_t p, uint64_t model_addr) const {
+    return reinterpret_cast<uint8_t*>(process_base(p) + model_addr * S_);
+  }
+
+  std::string setup_file(const File& f) {
+    const int fd = f.kind() == File::SHMEM ? memfd_create("faultline", MFD_CLOEXEC) : open_unnamed(env_.dir);
+    fds_.push_back(fd);
+    direct_fds_.push_back(-1);
+    if (fd < 0) return fmt::format("cannot create the host file: {}", std::strerror(errno));
+    if (ftruncate(fd, off_t(f.size() * S_))) return fmt::format("ftruncate: {}", std::strerror(errno));
+    const size_t n = std::min<size_t>(f.contents().size(), f.size());
+    std::vector<uint8_t> data;
+    data.reserve(n * S_);
+    for (size_t i = 0; i < n; ++i) data.insert(data.end(), S_, uint8_t(f.contents()[i]));
+    if (!data.empty() && pwrite(fd, data.data(), data.size(), 0) != ssize_t(data.size()))
+      return fmt::format("writing the contents: {}", std::strerror(errno));
+    return "";
+  }
+
+  // The file opened again with O_DIRECT (through /proc, as the file has no name).
+  int direct_fd(uint32_t file) {
+    if (direct_fds_[file] < 0)
+      direct_fds_[file] = open(fmt::format("/proc/self/fd/{}", fds_[file]).c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
+    return direct_fds_[file];
+  }
+
+  int64_t count(int64_t host_bytes, std::string* granularity) const {
+    if (host_bytes % int64_t(S_))
+      note_once(granularity, fmt::format("{} host bytes are not a whole number of model bytes", host_bytes));
+    return host_bytes / int64_t(S_);
+  }
+
+  std::vector<uint8_t> downscale(std::span<const uint8_t> host, std::string* granularity) const {
+    std::vector<uint8_t> out;
+    for (size_t i = 0; i < host.size() / S_; ++i) {
+      const std::span<const uint8_t> group = host.subspan(i * S_, S_);
+      for (uint8_t b : group)
+        if (b != group[0]) {
+          note_once(granularity, fmt::format("model byte {} is not one value on the host ({:#04x} and {:#04x})", i,
+                                          group[0], b));
+          break;
+        }
+      out.push_back(group[0]);
+    }
+    return out;
+  }
+
+  static void note_once(std::string* granularity, const std::string& note) {
+    if (granularity && granularity->empty()) *granularity = note;
+  }
+
+  const Schedule& s_;
+  const HostEnv& env_;
+  const uint64_t S_;
+  void* region_ = nullptr;
+  std::vector<int> fds_, direct_fds_;
+  bool limited_ = false;
+  struct rlimit saved_fsize_ {};
+  struct sigaction saved_xfsz_ {};
+};
+
+}  // namespace
+
+std::optional<HostEnv> probe_env(const std::filesystem::path& dir, std::string* error) {
+  struct stat st {};
+  if (stat(dir.c_str(), &st)) {
+    *error = fmt::format("{}: {}", dir.string(), std::strerror(errno));
+    return std::nullopt;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    *error = fmt::format("{}: not a directory", dir.string());
+    return std::nullopt;
+  }
+  HostEnv env;
+  env.dir = dir;
+  const long page = sysconf(_SC_PAGESIZE);
+  if (page < long(mm::PAGE_SIZE) || page % long(mm::PAGE_SIZE)) {
+    *error = fmt::format("host page size {} is not a multiple of the model's {}", page, mm::PAGE_SIZE);
+    return std::nullopt;
+  }
+  env.scale = uint64_t(page) / mm::PAGE_SIZE;
+  if (kMaxModelRangeEnd * env.scale > kProcessStride) {
+    *error = fmt::format("host page size {} is too large for the host address layout", page);
+    return std::nullopt;
+  }
+  struct statfs fs {};
+  if (statfs(dir.c_str(), &fs) == 0) env.fs_type = fs_type_name(long(fs.f_type));
+  struct utsname u {};
+  if (uname(&u) == 0) env.kernel = u.release;
+  const int fd = open_unnamed(dir);
+  if (fd < 0) {
+    *error = fmt::format("{}: cannot create a file there: {}", dir.string(), std::strerror(errno));
+    return std::nullopt;
+  }
+  struct statx sx {};
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 && (sx.stx_mask & STATX_DIOALIGN))
+    env.dio_align = std::max(sx.stx_dio_offset_align, sx.stx_dio_mem_align);
+  close(fd);
+  return env;
+}
+
+HostRun run_on_host(const Schedule& s, std::span<const HostCall> order, const HostEnv& env, const TakeResult& take) {
+  HostRun run;
+  run.results.resize(size_t(s.tasks_size()));
+  run.taken.resize(size_t(s.tasks_size()));
+  run.granularity.resize(size_t(s.tasks_size()));
+  for (int t = 0; t < s.tasks_size(); ++t) {
+    run.results[size_t(t)].resize(size_t(s.tasks(t).syscalls_size()));
+    run.taken[size_t(t)].resize(size_t(s.tasks(t).syscalls_size()));
+    run.granularity[size_t(t)].resize(size_t(s.tasks(t).syscalls_size()));
+  }
+  Session session(s, env);
+  run.error = session.setup();
+  if (!run.error.empty()) return run;
+  for (const HostCall& c : order) {
+    auto& slot = run.results[c.task][c.index];
+    if (std::optional<SyscallResult> r = take(c)) {
+      slot = std::move(*r);
+      run.taken[c.task][c.index] = true;
+      continue;
+    }
+    const Task& task = s.tasks(int(c.task));
+    std::string& note = run.granularity[c.task][c.index];
+    note.clear();
+    slot = session.call(task.process(), task.syscalls(int(c.index)), &note);
+    run.taken[c.task][c.index] = false;
+  }
+  return run;
+}
+
+}  // namespace faultline::host

@@ -1,0 +1,69 @@
+// Running a schedule's syscalls on the Linux kernel this process runs on, one
+// after another, with the model's units scaled to the host's.
+//
+// Scaling: one model page (16 bytes) is one host page, and each model byte is
+// kScale = host page size / 16 host bytes holding the same value. An offset o
+// is o * kScale: it keeps its page and its place in it, so the tail of a
+// partial page stays a tail. Bytes read back are scaled down by taking one
+// byte of each group of kScale; a group whose bytes differ is reported.
+//
+// Files: REGULAR files are unnamed (O_TMPFILE) files in the host directory,
+// SHMEM files are memfds; nothing is ever linked into a directory, so a
+// crash leaves no file behind. Mappings go to MAP_FIXED addresses in a
+// region of the address space checked to be free, one gigabyte per model
+// process; every model address range stays inside its process's gigabyte.
+// The model's s_maxbytes becomes RLIMIT_FSIZE for the run.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "vmcore/run.h"
+#include "vmcore/schedule/schedule.pb.h"
+
+namespace faultline::host {
+
+// The host side: where REGULAR files go and what that filesystem can do.
+struct HostEnv {
+  std::filesystem::path dir;
+  std::string fs_type;     // "ext4", "tmpfs", ... (statfs)
+  uint32_t dio_align = 0;  // O_DIRECT offset and length alignment (statx); 0: no O_DIRECT
+  uint64_t scale = 0;      // host bytes per model byte
+  std::string kernel;      // uname release
+};
+
+// Probes DIR (which must exist and be a directory); nullopt and *error otherwise.
+std::optional<HostEnv> probe_env(const std::filesystem::path& dir, std::string* error);
+
+// One syscall instance in the order the host runs it (a repeating task's
+// syscalls appear once per round).
+struct HostCall {
+  uint32_t task = 0;
+  uint32_t index = 0;
+};
+
+// For a syscall the host does not run (no host equivalent, or a known
+// difference whose effect the host must not see), the result it takes instead.
+using TakeResult = std::function<std::optional<SyscallResult>(const HostCall&)>;
+
+struct HostRun {
+  // Per task, per syscall: the latest result (nullopt: never ran).
+  std::vector<std::vector<std::optional<SyscallResult>>> results;
+  // Per task, per syscall: the host did not run it and took TakeResult's.
+  std::vector<std::vector<bool>> taken;
+  // Per task, per syscall: what did not scale back to model bytes ("" if all did).
+  std::vector<std::vector<std::string>> granularity;
+  // Setting up failed on the host (files, mappings): what failed.
+  std::string error;
+};
+
+// Runs the calls in order. Assumes a valid schedule that host_refusal() accepts.
+HostRun run_on_host(const Schedule& s, std::span<const HostCall> order, const HostEnv& env,
+                    const TakeResult& take);
+
+}  // namespace faultline::host
