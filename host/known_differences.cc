@@ -29,8 +29,10 @@ const SyscallField* field_named(const SyscallKind& kind, const std::string& name
   return nullptr;
 }
 
-// Whether a field's value is `want`: a number, or an enum value's name.
+// Whether a field's value is `want`: a number, an enum value's name, or one of a list of them.
 bool field_is(const SyscallKind& kind, const SyscallField& field, const Syscall& c, const json& want) {
+  if (want.is_array())
+    return std::any_of(want.begin(), want.end(), [&](const json& w) { return field_is(kind, field, c, w); });
   const uint64_t v = field.get(c);
   if (want.is_number_unsigned()) return v == want.get<uint64_t>();
   if (!want.is_string() || field.role != FieldRole::Enum) return false;

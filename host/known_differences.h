@@ -25,7 +25,8 @@ struct KnownDifference {
   std::string name;
   std::vector<std::string> presets;
   // A syscall entry: the call, conditions on its fields (a field of the
-  // call's message by name, or "file_kind"), the model's result and, for
+  // call's message by name, or "file_kind"; a value or a list of values),
+  // the model's result and, for
   // Accept, the host's (mm::result_name form: "0", "-ENOSYS", "SIGBUS").
   std::string syscall;
   nlohmann::json when = nlohmann::json::object();

@@ -70,6 +70,20 @@ std::optional<std::string> host_refusal(const Schedule& s, const HostEnv& env) {
   return std::nullopt;
 }
 
+std::vector<Schedule> single_task_parts(const Schedule& s) {
+  std::vector<Schedule> parts;
+  for (int t = 0; t < s.tasks_size(); ++t) {
+    Schedule part = s;
+    part.clear_decisions();
+    part.clear_faults();
+    part.clear_recording();
+    part.clear_tasks();
+    *part.add_tasks() = s.tasks(t);
+    parts.push_back(std::move(part));
+  }
+  return parts;
+}
+
 HostComparison compare_with_host(const Schedule& s, const mm::KernelConfig& cfg, const HostEnv& env,
                                  const KnownDifferences& known) {
   HostComparison c;

@@ -55,6 +55,10 @@ struct HostComparison {
   std::vector<KnownDifference> applied;  // the known differences applied
 };
 
+// Each task of s alone, without the interleaving (decisions, injected faults,
+// the recording): what the host can run of a race scenario.
+std::vector<Schedule> single_task_parts(const Schedule& s);
+
 // Runs s on the model (kernel cfg) and on the host, and compares.
 HostComparison compare_with_host(const Schedule& s, const mm::KernelConfig& cfg, const HostEnv& env,
                                  const KnownDifferences& known = KnownDifferences::builtin());

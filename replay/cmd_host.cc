@@ -20,6 +20,7 @@ struct HostArgs {
   std::vector<std::string> files;
   std::string kernel;
   std::string dir;
+  std::string differences;
 };
 
 // The fresh directory of a run without --dir, removed at exit and on a signal.
@@ -55,7 +56,8 @@ std::optional<std::filesystem::path> make_temp_dir() {
   return std::filesystem::path(g_temp_dir);
 }
 
-int host_file(const std::string& path, const host::HostEnv& env, const std::optional<mm::KernelConfig>& kernel) {
+int host_file(const std::string& path, const host::HostEnv& env, const std::optional<mm::KernelConfig>& kernel,
+              const host::KnownDifferences& known) {
   const LoadedSchedule loaded = load_schedule_file(path);
   if (!loaded.schedule) {
     error_line(loaded.error);
@@ -67,7 +69,7 @@ int host_file(const std::string& path, const host::HostEnv& env, const std::opti
     error_line(fmt::format("{}: {}", path, error));
     return kExitBadInput;
   }
-  const host::HostComparison c = host::compare_with_host(*loaded.schedule, *cfg, env);
+  const host::HostComparison c = host::compare_with_host(*loaded.schedule, *cfg, env, known);
   if (c.verdict == host::HostVerdict::Refused) {
     error_line(fmt::format("{}: not run on the host: {}", path, c.refusal));
     return kExitBadInput;
@@ -79,6 +81,16 @@ int host_file(const std::string& path, const host::HostEnv& env, const std::opti
 int run_host(const HostArgs& args) {
   std::optional<mm::KernelConfig> kernel;
   if (!parse_kernel(args.kernel, &kernel)) return kExitBadInput;
+  std::optional<host::KnownDifferences> own;
+  if (!args.differences.empty()) {
+    std::string error;
+    const std::optional<std::string> text = read_input_file(args.differences, 1 << 20, &error);
+    if (text && !(own = host::KnownDifferences::parse(*text, &error))) error = args.differences + ": " + error;
+    if (!error.empty()) {
+      error_line(error);
+      return kExitBadInput;
+    }
+  }
   std::optional<std::filesystem::path> dir;
   if (!args.dir.empty())
     dir = args.dir;
@@ -90,8 +102,10 @@ int run_host(const HostArgs& args) {
     error_line(error);
     return kExitBadInput;
   }
+  fmt::print("host files: unnamed files in {}{}\n", dir->string(), args.dir.empty() ? " (removed after)" : "");
   int code = kExitOk;
-  for (const std::string& f : args.files) code = std::max(code, host_file(f, *env, kernel));
+  for (const std::string& f : args.files)
+    code = std::max(code, host_file(f, *env, kernel, own ? *own : host::KnownDifferences::builtin()));
   return code;
 }
 
@@ -105,6 +119,8 @@ void add_host(CLI::App& app, int& exit_code) {
   cmd->add_option("--kernel", args->kernel, "Model preset (default: the schedule's kernel)");
   cmd->add_option("--dir", args->dir,
                   "Directory for the REGULAR files (default: a fresh directory in the build directory, removed after)");
+  cmd->add_option("--differences", args->differences,
+                  "Known differences from this JSON file instead of the built-in host/known_differences.json");
   cmd->callback([args, &exit_code] { exit_code = run_host(*args); });
 }
 

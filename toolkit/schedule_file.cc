@@ -12,32 +12,38 @@
 
 namespace faultline {
 
-LoadedSchedule load_schedule_file(const std::filesystem::path& path) {
-  LoadedSchedule r;
+std::optional<std::string> read_input_file(const std::filesystem::path& path, size_t max_bytes, std::string* error) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(status)) {
-    r.error = fmt::format("{}: no such file", path.string());
-    return r;
+    *error = fmt::format("{}: no such file", path.string());
+    return std::nullopt;
   }
   if (!std::filesystem::is_regular_file(status)) {
-    r.error = fmt::format("{}: not a regular file", path.string());
-    return r;
+    *error = fmt::format("{}: not a regular file", path.string());
+    return std::nullopt;
   }
   const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > kMaxScheduleBytes) {
-    r.error = fmt::format("{}: input too large: {} bytes (at most {})", path.string(), size, kMaxScheduleBytes);
-    return r;
+  if (!ec && size > max_bytes) {
+    *error = fmt::format("{}: input too large: {} bytes (at most {})", path.string(), size, max_bytes);
+    return std::nullopt;
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    r.error = fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno));
-    return r;
+    *error = fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno));
+    return std::nullopt;
   }
   std::stringstream ss;
   ss << in.rdbuf();
+  return ss.str();
+}
+
+LoadedSchedule load_schedule_file(const std::filesystem::path& path) {
+  LoadedSchedule r;
+  const std::optional<std::string> text = read_input_file(path, kMaxScheduleBytes, &r.error);
+  if (!text) return r;
   // The content decides, not the name: a binary file named .txtpb loads too.
-  ParsedSchedule p = parse_schedule(ss.str());
+  ParsedSchedule p = parse_schedule(*text);
   if (!p.schedule) {
     r.error = fmt::format("{}: {}", path.string(), p.error);
     return r;

@@ -18,6 +18,8 @@ struct LoadedSchedule {
 };
 
 LoadedSchedule load_schedule_file(const std::filesystem::path& path);
+// A regular file of at most max_bytes, or nullopt and *error ("path: why").
+std::optional<std::string> read_input_file(const std::filesystem::path& path, size_t max_bytes, std::string* error);
 
 // .txtpb (and .textproto, .txt) is text; anything else binary.
 ScheduleFormat format_for_path(const std::filesystem::path& path);
