@@ -145,7 +145,7 @@ class Session {
 
   // One syscall of a task in `process`; *granularity gets a note when host
   // bytes within one model byte differ.
-  SyscallResult call(uint32_t process, const Syscall& c, std::string* granularity) {
+  SyscallResult call(uint32_t process, const Syscall& c, std::string* granularity, bool prefault_zero = false) {
     const mm::Op op = syscall_kind(c)->to_op(c);
     SyscallResult r;
     auto bytes = [&](int64_t n) { return n < 0 ? errno_result() : count(n, granularity); };
@@ -179,7 +179,8 @@ class Session {
       case mm::OpKind::Read: {
         std::vector<uint8_t> kbuf(op.len * S_);
         uint8_t* to = op.has_buf ? addr(process, op.buf) : kbuf.data();
-        const ssize_t n = pread(fds_[op.file], to, op.len * S_, off_t(op.offset * S_));
+        const ssize_t n = op.has_buf && prefault_zero ? read_prefaulting(op, to)
+                                                      : pread(fds_[op.file], to, op.len * S_, off_t(op.offset * S_));
         r.ret = bytes(n);
         if (n > 0 && op.has_buf && guarded([&] { std::memcpy(kbuf.data(), to, size_t(n)); }))
           note_once(granularity, "the bytes read into the user buffer could not be read back");
@@ -238,6 +239,37 @@ class Session {
   uintptr_t process_base(uint32_t p) const { return kRegionBase + p * kProcessStride; }
   uint8_t* addr(uint32_t p, uint64_t model_addr) const {
     return reinterpret_cast<uint8_t*>(process_base(p) + model_addr * S_);
+  }
+
+  // read() as do_generic_file_read with file_read_actor did it: a page at a
+  // time, each destination faulted in by storing a zero into its first and
+  // last byte (a fault there is ignored, as the kernel fell back to the slow
+  // copy). The zero lands in the source when the buffer maps that page.
+  ssize_t read_prefaulting(const mm::Op& op, uint8_t* to) {
+    const int fd = fds_[op.file];
+    uint64_t pos = op.offset, done = 0;
+    while (done < op.len) {
+      struct stat st {};
+      if (fstat(fd, &st)) return done ? ssize_t(done * S_) : -1;
+      const uint64_t size = uint64_t(st.st_size) / S_;
+      if (pos >= size) break;
+      const uint64_t chunk = std::min({op.len - done, mm::PAGE_SIZE - pos % mm::PAGE_SIZE, size - pos});
+      volatile uint8_t* first = to + done * S_;
+      volatile uint8_t* last = to + (done + chunk - 1) * S_;
+      guarded([&] {
+        for (size_t i = 0; i < S_; ++i) first[i] = 0;
+      });
+      if ((op.buf + done) / mm::PAGE_SIZE != (op.buf + done + chunk - 1) / mm::PAGE_SIZE)
+        guarded([&] {
+          for (size_t i = 0; i < S_; ++i) last[i] = 0;
+        });
+      const ssize_t n = pread(fd, to + done * S_, chunk * S_, off_t(pos * S_));
+      if (n <= 0) return done ? ssize_t(done * S_) : n;
+      done += uint64_t(n) / S_;
+      pos += uint64_t(n) / S_;
+      if (uint64_t(n) < chunk * S_) break;
+    }
+    return ssize_t(done * S_);
   }
 
   std::string setup_file(const File& f) {
@@ -337,7 +369,8 @@ std::optional<HostEnv> probe_env(const std::filesystem::path& dir, std::string* 
   return env;
 }
 
-HostRun run_on_host(const Schedule& s, std::span<const HostCall> order, const HostEnv& env, const TakeResult& take) {
+HostRun run_on_host(const Schedule& s, std::span<const HostCall> order, const HostEnv& env,
+                    const DirectiveFor& directive) {
   HostRun run;
   run.results.resize(size_t(s.tasks_size()));
   run.taken.resize(size_t(s.tasks_size()));
@@ -352,15 +385,16 @@ HostRun run_on_host(const Schedule& s, std::span<const HostCall> order, const Ho
   if (!run.error.empty()) return run;
   for (const HostCall& c : order) {
     auto& slot = run.results[c.task][c.index];
-    if (std::optional<SyscallResult> r = take(c)) {
-      slot = std::move(*r);
+    HostDirective d = directive(c);
+    if (d.take) {
+      slot = std::move(*d.take);
       run.taken[c.task][c.index] = true;
       continue;
     }
     const Task& task = s.tasks(int(c.task));
     std::string& note = run.granularity[c.task][c.index];
     note.clear();
-    slot = session.call(task.process(), task.syscalls(int(c.index)), &note);
+    slot = session.call(task.process(), task.syscalls(int(c.index)), &note, d.prefault_zero);
     run.taken[c.task][c.index] = false;
   }
   return run;

@@ -47,14 +47,21 @@ struct HostCall {
   uint32_t index = 0;
 };
 
-// For a syscall the host does not run (no host equivalent, or a known
-// difference whose effect the host must not see), the result it takes instead.
-using TakeResult = std::function<std::optional<SyscallResult>(const HostCall&)>;
+// How the host runs one syscall: not at all, taking a result instead (no host
+// equivalent, or an old kernel's call that had no effect), or as an old
+// kernel did it, with a side effect the host's kernel no longer has.
+struct HostDirective {
+  std::optional<SyscallResult> take;
+  // read() into a user buffer: before each page's copy, store a zero at the
+  // first (and last) byte of its destination, as fault_in_pages_writeable did.
+  bool prefault_zero = false;
+};
+using DirectiveFor = std::function<HostDirective(const HostCall&)>;
 
 struct HostRun {
   // Per task, per syscall: the latest result (nullopt: never ran).
   std::vector<std::vector<std::optional<SyscallResult>>> results;
-  // Per task, per syscall: the host did not run it and took TakeResult's.
+  // Per task, per syscall: the host did not run it and took the directive's result.
   std::vector<std::vector<bool>> taken;
   // Per task, per syscall: what did not scale back to model bytes ("" if all did).
   std::vector<std::vector<std::string>> granularity;
@@ -64,6 +71,6 @@ struct HostRun {
 
 // Runs the calls in order. Assumes a valid schedule that host_refusal() accepts.
 HostRun run_on_host(const Schedule& s, std::span<const HostCall> order, const HostEnv& env,
-                    const TakeResult& take);
+                    const DirectiveFor& directive);
 
 }  // namespace faultline::host

@@ -29,10 +29,12 @@ const SyscallField* field_named(const SyscallKind& kind, const std::string& name
   return nullptr;
 }
 
-// Whether a field's value is `want`: a number, an enum value's name, or one of a list of them.
+// Whether a field's value is `want`: a number, an enum value's name, one of a
+// list of them, or "set" for an optional field that is.
 bool field_is(const SyscallKind& kind, const SyscallField& field, const Syscall& c, const json& want) {
   if (want.is_array())
     return std::any_of(want.begin(), want.end(), [&](const json& w) { return field_is(kind, field, c, w); });
+  if (want == "set" && field.has) return field.has(c);
   const uint64_t v = field.get(c);
   if (want.is_number_unsigned()) return v == want.get<uint64_t>();
   if (!want.is_string() || field.role != FieldRole::Enum) return false;
@@ -64,8 +66,9 @@ bool fail(std::string* error, size_t i, fmt::format_string<Args...> f, Args&&...
 }
 
 bool parse_entry(const json& j, size_t i, KnownDifference* d, std::string* error) {
-  static const std::set<std::string> kKeys = {"name",  "presets", "syscall", "when",  "model",
-                                              "host",  "action",  "outcome", "reason", "kernel"};
+  static const std::set<std::string> kKeys = {"name",   "presets", "syscall", "when",   "model",    "host",
+                                              "action", "outcome", "reason",  "kernel", "emulation"};
+  static const std::set<std::string> kEmulations = {"fault_in_pages_writeable"};
   if (!j.is_object()) return fail(error, i, "not an object");
   for (const auto& [key, value] : j.items())
     if (!kKeys.count(key)) return fail(error, i, "unknown key \"{}\"", key);
@@ -79,7 +82,8 @@ bool parse_entry(const json& j, size_t i, KnownDifference* d, std::string* error
   std::string action;
   if (!text("name", &d->name, true) || !text("reason", &d->reason, true) || !text("kernel", &d->kernel, true) ||
       !text("syscall", &d->syscall, false) || !text("outcome", &d->outcome, false) ||
-      !text("model", &d->model, false) || !text("host", &d->host, false) || !text("action", &action, false))
+      !text("model", &d->model, false) || !text("host", &d->host, false) || !text("action", &action, false) ||
+      !text("emulation", &d->emulation, false))
     return false;
   if (!j.contains("presets") || !j["presets"].is_array() || j["presets"].empty())
     return fail(error, i, "\"presets\" must be a non-empty list");
@@ -106,12 +110,23 @@ bool parse_entry(const json& j, size_t i, KnownDifference* d, std::string* error
     } else if (action == "accept") {
       d->action = KnownDifference::Action::Accept;
       if (d->host.empty()) return fail(error, i, "an accept entry needs the \"host\" result");
+    } else if (action == "diverges") {
+      d->action = KnownDifference::Action::Diverges;
+      if (d->host.empty()) return fail(error, i, "a diverges entry needs the \"host\" result");
+    } else if (action == "host-emulates") {
+      d->action = KnownDifference::Action::HostEmulates;
+      if (!kEmulations.count(d->emulation))
+        return fail(error, i, "a host-emulates entry needs an \"emulation\" the host knows (fault_in_pages_writeable)");
     } else {
-      return fail(error, i, "\"action\" must be \"host-follows-model\" or \"accept\"");
+      return fail(error, i, "\"action\" must be \"host-follows-model\", \"accept\", \"diverges\" or \"host-emulates\"");
     }
+    if (!d->emulation.empty() && d->action != KnownDifference::Action::HostEmulates)
+      return fail(error, i, "\"emulation\" belongs to a host-emulates entry");
   }
   return true;
 }
+
+bool result_is(const std::string& want, const SyscallResult& r) { return want == "*" || want == mm::result_name(r.ret); }
 
 bool for_preset(const KnownDifference& d, const std::string& preset) {
   return std::find(d.presets.begin(), d.presets.end(), preset) != d.presets.end();
@@ -157,10 +172,11 @@ const KnownDifference* KnownDifferences::for_call(const std::string& preset, con
   const SyscallKind* kind = syscall_kind(c);
   for (const KnownDifference& d : entries_) {
     if (d.syscall.empty() || !for_preset(d, preset) || !kind || d.syscall != kind->name) continue;
-    if (d.model != mm::result_name(model.ret) || !when_holds(*kind, d.when, s, c)) continue;
-    const bool follows = d.action == KnownDifference::Action::HostFollowsModel;
-    if (follows != (host == nullptr)) continue;
-    if (host && d.host != mm::result_name(host->ret)) continue;
+    if (!result_is(d.model, model) || !when_holds(*kind, d.when, s, c)) continue;
+    const bool before_host =
+        d.action == KnownDifference::Action::HostFollowsModel || d.action == KnownDifference::Action::HostEmulates;
+    if (before_host != (host == nullptr)) continue;
+    if (host && !result_is(d.host, *host)) continue;
     return &d;
   }
   return nullptr;

@@ -21,18 +21,28 @@ struct KnownDifference {
     HostFollowsModel,
     // Both run; this pair of results is accepted.
     Accept,
+    // The host runs the syscall as that kernel did (`emulation` names how):
+    // the old kernel had a side effect on user memory that the host's no
+    // longer has, and the host reproduces it from user space.
+    HostEmulates,
+    // Both run; the results differ as documented and so does what follows
+    // (the old kernel left the file in a state the host's never does): the
+    // syscalls after it are shown but not compared.
+    Diverges,
   };
   std::string name;
   std::vector<std::string> presets;
   // A syscall entry: the call, conditions on its fields (a field of the
   // call's message by name, or "file_kind"; a value or a list of values),
   // the model's result and, for
-  // Accept, the host's (mm::result_name form: "0", "-ENOSYS", "SIGBUS").
+  // Accept, the host's (mm::result_name form: "0", "-ENOSYS", "SIGBUS";
+  // "*" for any).
   std::string syscall;
   nlohmann::json when = nlohmann::json::object();
   std::string model;
   std::string host;
   Action action = Action::Accept;
+  std::string emulation;  // HostEmulates: "fault_in_pages_writeable"
   // An outcome entry: the model's run stops with a signature starting with
   // this (a bug of that kernel, fixed by the host's); the results before it
   // are compared.
@@ -48,8 +58,9 @@ class KnownDifferences {
   // Parses a list; nullopt and *error when it is malformed.
   static std::optional<KnownDifferences> parse(const std::string& text, std::string* error);
 
-  // The entry that explains this syscall's results on `preset` (host: nullptr
-  // when asking whether the host follows the model before it runs).
+  // The entry that explains this syscall's results on `preset`; host: nullptr
+  // asks, before the host runs it, whether the host follows the model or
+  // emulates the old kernel.
   const KnownDifference* for_call(const std::string& preset, const Schedule& s, const Syscall& c,
                                   const SyscallResult& model, const SyscallResult* host) const;
   const KnownDifference* for_outcome(const std::string& preset, const std::string& signature) const;

@@ -70,6 +70,25 @@ std::optional<std::string> host_refusal(const Schedule& s, const HostEnv& env) {
   return std::nullopt;
 }
 
+void make_host_runnable(Schedule& s, const HostEnv& env) {
+  s.clear_decisions();
+  s.clear_faults();
+  for (File& f : *s.mutable_files())
+    if (f.kind() == File::DRIVER) {
+      f.set_kind(File::REGULAR);
+      f.clear_driver_nopage();
+    }
+  // In model bytes: the host's alignment over the scale, at least one byte.
+  const uint64_t align = std::max<uint64_t>(1, (env.dio_align + env.scale - 1) / env.scale);
+  for (Task& t : *s.mutable_tasks())
+    for (Syscall& c : *t.mutable_syscalls())
+      if (c.has_direct_write()) {
+        DirectWrite& w = *c.mutable_direct_write();
+        w.set_offset(w.offset() / align * align);
+        w.set_len(uint32_t(std::min<uint64_t>((w.len() + align - 1) / align * align, mm::kMaxOpBytes / align * align)));
+      }
+}
+
 std::vector<Schedule> single_task_parts(const Schedule& s) {
   std::vector<Schedule> parts;
   for (int t = 0; t < s.tasks_size(); ++t) {
@@ -118,17 +137,18 @@ HostComparison compare_with_host(const Schedule& s, const mm::KernelConfig& cfg,
     notes[{call.task, call.index}] = "known: " + d.name;
     note_applied(d);
   };
-  const HostRun host = run_on_host(s, order, env, [&](const HostCall& call) -> std::optional<SyscallResult> {
+  const HostRun host = run_on_host(s, order, env, [&](const HostCall& call) {
     const Syscall& sc = syscall_of(call);
+    HostDirective directive;
     if (sc.has_revalidate()) {
       notes[{call.task, call.index}] = "model only: no host syscall revalidates a mapping";
-      return model_result(call);
-    }
-    if (const KnownDifference* d = known.for_call(c.preset, s, sc, model_result(call), nullptr)) {
+      directive.take = model_result(call);
+    } else if (const KnownDifference* d = known.for_call(c.preset, s, sc, model_result(call), nullptr)) {
       apply(call, *d);
-      return model_result(call);
+      if (d->action == KnownDifference::Action::HostFollowsModel) directive.take = model_result(call);
+      directive.prefault_zero = d->emulation == "fault_in_pages_writeable";
     }
-    return std::nullopt;
+    return directive;
   });
 
   auto differ = [&](Difference d) {
@@ -141,6 +161,7 @@ HostComparison compare_with_host(const Schedule& s, const mm::KernelConfig& cfg,
   }
   // A repeated syscall's row goes where its last round ran.
   std::map<std::pair<uint32_t, uint32_t>, size_t> last;
+  std::string diverged;  // the known difference after which the runs are not compared
   for (size_t k = 0; k < order.size(); ++k) last[{order[k].task, order[k].index}] = k;
   for (size_t k = 0; k < order.size(); ++k) {
     const HostCall& call = order[k];
@@ -149,7 +170,9 @@ HostComparison compare_with_host(const Schedule& s, const mm::KernelConfig& cfg,
     const Syscall& sc = syscall_of(call);
     HostRow row{call, syscall_text(s, sc), model_result(call), host.results[call.task][call.index], "", false};
     if (auto it = notes.find(key); it != notes.end()) row.note = it->second;
-    if (!host.taken[call.task][call.index]) {
+    if (!diverged.empty()) {
+      row.note = "not compared: the runs diverged at " + diverged;
+    } else if (!host.taken[call.task][call.index]) {
       const SyscallResult& h = *row.host;
       const std::string& scaling = host.granularity[call.task][call.index];
       if (!scaling.empty()) {
@@ -160,6 +183,7 @@ HostComparison compare_with_host(const Schedule& s, const mm::KernelConfig& cfg,
         if (const KnownDifference* d = known.for_call(c.preset, s, sc, row.model, &h)) {
           apply(call, *d);
           row.note = notes[key];
+          if (d->action == KnownDifference::Action::Diverges) diverged = d->name;
         } else {
           row.differs = true;
           differ({call.task, call.index, call_name(sc), row.model.ret != h.ret ? "ret" : "data",
@@ -169,7 +193,7 @@ HostComparison compare_with_host(const Schedule& s, const mm::KernelConfig& cfg,
     }
     c.rows.push_back(std::move(row));
   }
-  if (c.model.kind != OutcomeKind::Ok) {
+  if (c.model.kind != OutcomeKind::Ok && diverged.empty()) {
     if (const KnownDifference* d = known.for_outcome(c.preset, c.model.signature)) {
       note_applied(*d);
     } else {
@@ -204,8 +228,12 @@ std::string render_comparison(const Schedule& s, const HostComparison& c, const 
   if (c.first)
     text += fmt::format("DIFFERENCE: task {} syscall {} ({}), {}: model {}, host {}\n", c.first->task,
                         c.first->index, c.first->syscall, c.first->field, c.first->model, c.first->host);
-  else
-    text += fmt::format("agree: {} syscalls\n", c.rows.size());
+  else {
+    const size_t skipped = size_t(std::count_if(c.rows.begin(), c.rows.end(),
+                                                [](const HostRow& r) { return r.note.starts_with("not compared"); }));
+    text += fmt::format("agree: {} syscalls{}\n", c.rows.size() - skipped,
+                        skipped ? fmt::format(", {} after the divergence not compared", skipped) : "");
+  }
   return text;
 }
 

@@ -55,6 +55,12 @@ struct HostComparison {
   std::vector<KnownDifference> applied;  // the known differences applied
 };
 
+// s changed into a schedule host_refusal() accepts: no decisions, no faults,
+// DRIVER files become REGULAR ones, O_DIRECT writes on REGULAR files aligned
+// as the host filesystem needs (the model's run may still be refused when
+// its tasks overlap).
+void make_host_runnable(Schedule& s, const HostEnv& env);
+
 // Each task of s alone, without the interleaving (decisions, injected faults,
 // the recording): what the host can run of a race scenario.
 std::vector<Schedule> single_task_parts(const Schedule& s);

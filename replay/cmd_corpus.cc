@@ -8,7 +8,9 @@
 #include <set>
 #include <vector>
 
+#include "host/oracle.h"
 #include "replay/commands.h"
+#include "toolkit/record.h"
 #include "toolkit/coverage.h"
 #include "toolkit/schedule_file.h"
 #include "vmcore/run.h"
@@ -310,11 +312,68 @@ int stats(const StatsArgs& args) {
   return kExitOk;
 }
 
+// ---- host-parts ------------------------------------------------------------------
+
+struct HostPartsArgs {
+  std::string out;
+  std::vector<std::string> inputs;
+  std::string kernel;
+};
+
+// Each task of each input alone, made host-runnable: the starting corpus of
+// fuzz_host_diff. Only parts the host runs on the kernel are written.
+int host_parts(const HostPartsArgs& args) {
+  std::optional<mm::KernelConfig> kernel;
+  if (!parse_kernel(args.kernel.empty() ? mm::kernel_presets().back().name : args.kernel, &kernel))
+    return kExitBadInput;
+  std::error_code ec;
+  fs::create_directories(args.out, ec);
+  std::string error;
+  const std::optional<host::HostEnv> env = host::probe_env(args.out, &error);
+  if (!env) {
+    error_line(error);
+    return kExitBadInput;
+  }
+  size_t written = 0, refused = 0;
+  for (const fs::path& f : input_files(args.inputs)) {
+    const LoadedSchedule l = load_schedule_file(f);
+    if (!l.schedule) {
+      error_line(l.error);
+      continue;
+    }
+    for (Schedule part : host::single_task_parts(*l.schedule)) {
+      host::make_host_runnable(part, *env);
+      *part.mutable_kernel() = kernel_message(*kernel);
+      if (host::compare_with_host(part, *kernel, *env).verdict == host::HostVerdict::Refused) {
+        ++refused;
+        continue;
+      }
+      seal(part);
+      const std::string binary = part.SerializeAsString();
+      if (!write_file_atomic(fs::path(args.out) / content_name(binary), binary, &error)) {
+        error_line(error);
+        return kExitBadInput;
+      }
+      ++written;
+    }
+  }
+  fmt::print("{} single-task parts written to {}, {} the host cannot run\n", written, args.out, refused);
+  return kExitOk;
+}
+
 }  // namespace
 
 void add_corpus(CLI::App& app, int& exit_code) {
-  CLI::App* corpus = app.add_subcommand("corpus", "Corpus tools: merge, convert, check, stats");
+  CLI::App* corpus = app.add_subcommand("corpus", "Corpus tools: merge, convert, check, stats, host-parts");
   corpus->require_subcommand(1);
+
+  auto hargs = std::make_shared<HostPartsArgs>();
+  CLI::App* h = corpus->add_subcommand(
+      "host-parts", "Write each task of each schedule alone, as the host can run it, into OUT (fuzz_host_diff's corpus)");
+  h->add_option("out", hargs->out, "Output directory (created)")->required();
+  h->add_option("inputs", hargs->inputs, "Input files or directories")->required();
+  h->add_option("--kernel", hargs->kernel, "Keep the parts the host runs on this preset (default: the newest)");
+  h->callback([hargs, &exit_code] { exit_code = host_parts(*hargs); });
 
   auto margs = std::make_shared<MergeArgs>();
   CLI::App* m = corpus->add_subcommand("merge", "Merge corpora (libFuzzer and AFL++ outputs) into OUT, by coverage");

@@ -4,6 +4,8 @@
 #include <sys/mman.h>
 
 #include <filesystem>
+#include <set>
+#include <sstream>
 
 #include "tests/host_test_util.h"
 
@@ -179,6 +181,35 @@ TEST(HostOracle, TheBuiltInKnownDifferencesParseAndMalformedListsAreRejected) {
     EXPECT_FALSE(host::KnownDifferences::parse(text, &error));
     EXPECT_NE(error.find(why), std::string::npos) << error;
   }
+}
+
+// corpus/host: what fuzz_host_diff found, each with its expectations:
+// "# host: PRESET agree [KNOWN-DIFFERENCE...]" (the known differences applied).
+TEST(HostOracle, TheHostFindingsKeepTheirVerdicts) {
+  size_t checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(testing::source_dir() / "corpus/host")) {
+    const std::string text = testing::read_file(entry.path());
+    const Schedule s = schedule_from_text(text);
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.starts_with("# host: ")) continue;
+      std::istringstream words(line.substr(8));
+      std::string preset, verdict;
+      words >> preset >> verdict;
+      std::set<std::string> want;
+      for (std::string name; words >> name;) want.insert(name);
+      SCOPED_TRACE(entry.path().filename().string() + " on " + preset);
+      ASSERT_TRUE(mm::preset_config(preset)) << preset;
+      ASSERT_EQ(verdict, "agree");
+      const auto c = host::compare_with_host(s, *mm::preset_config(preset), host_env());
+      EXPECT_EQ(c.verdict, HostVerdict::Agree) << host::render_comparison(s, c, host_env());
+      std::set<std::string> got;
+      for (const auto& d : c.applied) got.insert(d.name);
+      EXPECT_EQ(got, want);
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 5u);
 }
 
 // Every task of every seed and regression, alone, on the newest preset.

@@ -596,6 +596,7 @@ void ScheduleMutator::normalize(Schedule& s) const {
   s.clear_recording();
   s.clear_comment();
   if (kernel_) *s.mutable_kernel() = *kernel_;
+  if (restriction_) restriction_(s);
   seal(s);
 }
 

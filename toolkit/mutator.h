@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -43,6 +44,9 @@ class ScheduleMutator {
   // Schedule-point labels for label-hit decisions (from the dictionary).
   void set_labels(std::vector<std::string> labels) { labels_ = std::move(labels); }
   void reseed(uint64_t seed) { rng_.seed(seed); }
+  // Every output is passed through this (it must keep the schedule valid):
+  // a campaign restricted to schedules of one kind, as the host oracle's.
+  void restrict_outputs(std::function<void(Schedule&)> restriction) { restriction_ = std::move(restriction); }
 
   // Mutates s in place; returns the name of the mutation applied ("" if none
   // applied). The result is valid and serializes to at most max_size bytes.
@@ -88,6 +92,7 @@ class ScheduleMutator {
   sim::SplitMix64 rng_;
   MutatorLimits limits_;
   std::optional<Kernel> kernel_;
+  std::function<void(Schedule&)> restriction_;
   std::vector<std::string> labels_;
   std::unique_ptr<RunProbe> probe_;
   std::array<Decoded, 4> outputs_;

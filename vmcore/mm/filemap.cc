@@ -443,8 +443,9 @@ unsigned long read_actor(read_descriptor_t* desc, const uint8_t* src, sim::Obj o
   if (desc->buf.user) {
     const unsigned long to = desc->buf.addr + desc->written;
     left = size;
-    // Faults on the destination of a read are common, so do it first.
-    if (!fault_in_pages_writeable(to, size)) {
+    // Faults on the destination of a read are common, so do it first (its
+    // __put_user(0) lands in the source when the buffer maps this page).
+    if (!cfg().copy_page_to_iter_no_prefault && !fault_in_pages_writeable(to, size)) {
       read_source("file_read_actor:copy");
       left = __copy_to_user_inatomic(to, snapshot, size);
     }

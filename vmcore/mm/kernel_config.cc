@@ -64,6 +64,8 @@ const SwitchInfo kSwitches[] = {
     {"page_mkwrite_check_truncate", &KernelConfig::page_mkwrite_check_truncate, "5.6 (iomap-5.6)",
      "->page_mkwrite treats a page that starts at EOF as beyond it (ext4 kept page_offset(page) > size)",
      "page_mkwrite_locked"},
+    {"copy_page_to_iter_no_prefault", &KernelConfig::copy_page_to_iter_no_prefault, "4.8 (3fa6c507319c)",
+     "read() copies to a user buffer with faults allowed (no HIGHMEM), without first storing a zero into it"},
 };
 
 const std::vector<PresetInfo>& presets() {
@@ -132,6 +134,7 @@ const std::vector<PresetInfo>& presets() {
     p.push_back({"v4.5", "ext4's i_mmap_sem in fault and punch", Era::Linux3, kernel_version(4, 5, 0), v45, {}});
     std::vector<const char*> v515 = v316;
     v515.push_back("invalidate_lock");
+    v515.push_back("copy_page_to_iter_no_prefault");
     p.push_back({"v5.15",
                  "mapping->invalidate_lock in fault, read, readahead, punch and truncate",
                  Era::Linux3,

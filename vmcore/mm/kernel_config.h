@@ -105,6 +105,10 @@ struct KernelConfig {
   // 5.6 (iomap-5.6): page_mkwrite_check_truncate, a page that starts at EOF
   // is beyond it; ext4's ->page_mkwrite kept `page_offset(page) > size`.
   bool page_mkwrite_check_truncate = false;
+  // 4.8 (3fa6c507319c): without HIGHMEM (x86-64), copy_page_to_iter copies
+  // to the user buffer with faults allowed, never storing the zero of
+  // fault_in_pages_writeable into it first.
+  bool copy_page_to_iter_no_prefault = false;
 
   // ---- for tests only: no preset has it, no schedule can set it -------------
   // A find_lock_page broken as a user's own switch might break it: after
