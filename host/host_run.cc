@@ -145,7 +145,7 @@ class Session {
 
   // One syscall of a task in `process`; *granularity gets a note when host
   // bytes within one model byte differ.
-  SyscallResult call(uint32_t process, const Syscall& c, std::string* granularity, bool prefault_zero = false) {
+  SyscallResult call(uint32_t process, const Syscall& c, std::string* granularity, const std::string& emulation = "") {
     const mm::Op op = syscall_kind(c)->to_op(c);
     SyscallResult r;
     auto bytes = [&](int64_t n) { return n < 0 ? errno_result() : count(n, granularity); };
@@ -179,8 +179,9 @@ class Session {
       case mm::OpKind::Read: {
         std::vector<uint8_t> kbuf(op.len * S_);
         uint8_t* to = op.has_buf ? addr(process, op.buf) : kbuf.data();
-        const ssize_t n = op.has_buf && prefault_zero ? read_prefaulting(op, to)
-                                                      : pread(fds_[op.file], to, op.len * S_, off_t(op.offset * S_));
+        const ssize_t n = op.has_buf && emulation == "fault_in_pages_writeable"
+                              ? by_pages(op, to, true)
+                              : pread(fds_[op.file], to, op.len * S_, off_t(op.offset * S_));
         r.ret = bytes(n);
         if (n > 0 && op.has_buf && guarded([&] { std::memcpy(kbuf.data(), to, size_t(n)); }))
           note_once(granularity, "the bytes read into the user buffer could not be read back");
@@ -189,8 +190,10 @@ class Session {
       }
       case mm::OpKind::Write: {
         std::vector<uint8_t> kbuf(op.len * S_, op.value);
-        const uint8_t* from = op.has_buf ? addr(process, op.buf) : kbuf.data();
-        r.ret = bytes(pwrite(fds_[op.file], from, op.len * S_, off_t(op.offset * S_)));
+        uint8_t* from = op.has_buf ? addr(process, op.buf) : kbuf.data();
+        r.ret = bytes(op.has_buf && emulation == "fault_in_pages_readable"
+                          ? by_pages(op, from, false)
+                          : pwrite(fds_[op.file], from, op.len * S_, off_t(op.offset * S_)));
         break;
       }
       case mm::OpKind::DirectWrite: {
@@ -241,29 +244,43 @@ class Session {
     return reinterpret_cast<uint8_t*>(process_base(p) + model_addr * S_);
   }
 
-  // read() as do_generic_file_read with file_read_actor did it: a page at a
-  // time, each destination faulted in by storing a zero into its first and
-  // last byte (a fault there is ignored, as the kernel fell back to the slow
-  // copy). The zero lands in the source when the buffer maps that page.
-  ssize_t read_prefaulting(const mm::Op& op, uint8_t* to) {
+  // read() or write() a page of the file at a time, as do_generic_file_read
+  // and generic_perform_write did before the host's kernel: before a page's
+  // copy, a read stores a zero into the first and last byte of its
+  // destination (fault_in_pages_writeable; a fault there is ignored: the
+  // kernel fell back to the slow copy, and the zero lands in the source when
+  // the buffer maps that page), a write touches the first and last byte of
+  // its source and stops where that faults (fault_in_pages_readable).
+  ssize_t by_pages(const mm::Op& op, uint8_t* user, bool read) {
     const int fd = fds_[op.file];
     uint64_t pos = op.offset, done = 0;
     while (done < op.len) {
-      struct stat st {};
-      if (fstat(fd, &st)) return done ? ssize_t(done * S_) : -1;
-      const uint64_t size = uint64_t(st.st_size) / S_;
-      if (pos >= size) break;
-      const uint64_t chunk = std::min({op.len - done, mm::PAGE_SIZE - pos % mm::PAGE_SIZE, size - pos});
-      volatile uint8_t* first = to + done * S_;
-      volatile uint8_t* last = to + (done + chunk - 1) * S_;
-      guarded([&] {
-        for (size_t i = 0; i < S_; ++i) first[i] = 0;
-      });
-      if ((op.buf + done) / mm::PAGE_SIZE != (op.buf + done + chunk - 1) / mm::PAGE_SIZE)
+      uint64_t chunk = std::min<uint64_t>(op.len - done, mm::PAGE_SIZE - pos % mm::PAGE_SIZE);
+      if (read) {
+        struct stat st {};
+        if (fstat(fd, &st)) return done ? ssize_t(done * S_) : -1;
+        const uint64_t size = uint64_t(st.st_size) / S_;
+        if (pos >= size) break;
+        chunk = std::min(chunk, size - pos);
+      }
+      volatile uint8_t* first = user + done * S_;
+      volatile uint8_t* last = user + (done + chunk - 1) * S_;
+      const bool two_pages = (op.buf + done) / mm::PAGE_SIZE != (op.buf + done + chunk - 1) / mm::PAGE_SIZE;
+      if (read) {
         guarded([&] {
-          for (size_t i = 0; i < S_; ++i) last[i] = 0;
+          for (size_t i = 0; i < S_; ++i) first[i] = 0;
         });
-      const ssize_t n = pread(fd, to + done * S_, chunk * S_, off_t(pos * S_));
+        if (two_pages)
+          guarded([&] {
+            for (size_t i = 0; i < S_; ++i) last[i] = 0;
+          });
+      } else if (guarded([&] { (void)*first; }) || (two_pages && guarded([&] { (void)*last; }))) {
+        if (done) break;
+        errno = EFAULT;
+        return -1;
+      }
+      const ssize_t n = read ? pread(fd, user + done * S_, chunk * S_, off_t(pos * S_))
+                             : pwrite(fd, user + done * S_, chunk * S_, off_t(pos * S_));
       if (n <= 0) return done ? ssize_t(done * S_) : n;
       done += uint64_t(n) / S_;
       pos += uint64_t(n) / S_;
@@ -394,7 +411,7 @@ HostRun run_on_host(const Schedule& s, std::span<const HostCall> order, const Ho
     const Task& task = s.tasks(int(c.task));
     std::string& note = run.granularity[c.task][c.index];
     note.clear();
-    slot = session.call(task.process(), task.syscalls(int(c.index)), &note, d.prefault_zero);
+    slot = session.call(task.process(), task.syscalls(int(c.index)), &note, d.emulation);
     run.taken[c.task][c.index] = false;
   }
   return run;

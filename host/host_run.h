@@ -52,9 +52,12 @@ struct HostCall {
 // kernel did it, with a side effect the host's kernel no longer has.
 struct HostDirective {
   std::optional<SyscallResult> take;
-  // read() into a user buffer: before each page's copy, store a zero at the
-  // first (and last) byte of its destination, as fault_in_pages_writeable did.
-  bool prefault_zero = false;
+  // How an old kernel copied to or from a user buffer, a page at a time:
+  // "fault_in_pages_writeable" (read: a zero stored into the first and last
+  // byte of each page's destination first) or "fault_in_pages_readable"
+  // (write: each page's source touched first, the write stopping where that
+  // faults). Empty: as the host's kernel does.
+  std::string emulation;
 };
 using DirectiveFor = std::function<HostDirective(const HostCall&)>;
 

@@ -44,13 +44,31 @@ bool field_is(const SyscallKind& kind, const SyscallField& field, const Syscall&
   return value && value->name() == want.get<std::string>();
 }
 
+// A field of the syscall's file ("file.kind", "file.launder_page"): an enum
+// value's name, a bool or a number.
+bool file_field_is(const File& f, const std::string& name, const json& want) {
+  const auto* field = File::descriptor()->FindFieldByName(name);
+  const auto* r = File::GetReflection();
+  if (!field || field->is_repeated()) return false;
+  switch (field->cpp_type()) {
+    case google::protobuf::FieldDescriptor::CPPTYPE_ENUM:
+      return want.is_string() && r->GetEnum(f, field)->name() == want.get<std::string>();
+    case google::protobuf::FieldDescriptor::CPPTYPE_BOOL:
+      return want.is_boolean() && r->GetBool(f, field) == want.get<bool>();
+    case google::protobuf::FieldDescriptor::CPPTYPE_UINT32:
+      return want.is_number_unsigned() && r->GetUInt32(f, field) == want.get<uint32_t>();
+    case google::protobuf::FieldDescriptor::CPPTYPE_UINT64:
+      return want.is_number_unsigned() && r->GetUInt64(f, field) == want.get<uint64_t>();
+    default: return false;
+  }
+}
+
 bool when_holds(const SyscallKind& kind, const json& when, const Schedule& s, const Syscall& c) {
   for (const auto& [key, want] : when.items()) {
-    if (key == "file_kind") {
+    if (key.starts_with("file.")) {
       const SyscallField* file = field_named(kind, "file");
       const uint64_t f = file ? file->get(c) : ~0ull;
-      if (f >= uint64_t(s.files_size()) || File::Kind_Name(s.files(int(f)).kind()) != want.get<std::string>())
-        return false;
+      if (f >= uint64_t(s.files_size()) || !file_field_is(s.files(int(f)), key.substr(5), want)) return false;
       continue;
     }
     const SyscallField* field = field_named(kind, key);
@@ -68,7 +86,7 @@ bool fail(std::string* error, size_t i, fmt::format_string<Args...> f, Args&&...
 bool parse_entry(const json& j, size_t i, KnownDifference* d, std::string* error) {
   static const std::set<std::string> kKeys = {"name",   "presets", "syscall", "when",   "model",    "host",
                                               "action", "outcome", "reason",  "kernel", "emulation"};
-  static const std::set<std::string> kEmulations = {"fault_in_pages_writeable"};
+  static const std::set<std::string> kEmulations = {"fault_in_pages_writeable", "fault_in_pages_readable"};
   if (!j.is_object()) return fail(error, i, "not an object");
   for (const auto& [key, value] : j.items())
     if (!kKeys.count(key)) return fail(error, i, "unknown key \"{}\"", key);
@@ -100,7 +118,8 @@ bool parse_entry(const json& j, size_t i, KnownDifference* d, std::string* error
     if (j.contains("when")) {
       if (!j["when"].is_object()) return fail(error, i, "\"when\" must be an object");
       for (const auto& [key, want] : j["when"].items())
-        if (key != "file_kind" && !field_named(*kind, key))
+        if (key.starts_with("file.") ? !File::descriptor()->FindFieldByName(key.substr(5)) || !field_named(*kind, "file")
+                                     : !field_named(*kind, key))
           return fail(error, i, "{} has no field \"{}\"", d->syscall, key);
       d->when = j["when"];
     }
@@ -116,7 +135,7 @@ bool parse_entry(const json& j, size_t i, KnownDifference* d, std::string* error
     } else if (action == "host-emulates") {
       d->action = KnownDifference::Action::HostEmulates;
       if (!kEmulations.count(d->emulation))
-        return fail(error, i, "a host-emulates entry needs an \"emulation\" the host knows (fault_in_pages_writeable)");
+        return fail(error, i, "a host-emulates entry needs an \"emulation\" the host knows (fault_in_pages_writeable, fault_in_pages_readable)");
     } else {
       return fail(error, i, "\"action\" must be \"host-follows-model\", \"accept\", \"diverges\" or \"host-emulates\"");
     }

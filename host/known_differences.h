@@ -33,7 +33,7 @@ struct KnownDifference {
   std::string name;
   std::vector<std::string> presets;
   // A syscall entry: the call, conditions on its fields (a field of the
-  // call's message by name, or "file_kind"; a value or a list of values),
+  // call's message by name, or of its file, "file.kind"; a value or a list),
   // the model's result and, for
   // Accept, the host's (mm::result_name form: "0", "-ENOSYS", "SIGBUS";
   // "*" for any).

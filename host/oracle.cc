@@ -146,7 +146,7 @@ HostComparison compare_with_host(const Schedule& s, const mm::KernelConfig& cfg,
     } else if (const KnownDifference* d = known.for_call(c.preset, s, sc, model_result(call), nullptr)) {
       apply(call, *d);
       if (d->action == KnownDifference::Action::HostFollowsModel) directive.take = model_result(call);
-      directive.prefault_zero = d->emulation == "fault_in_pages_writeable";
+      directive.emulation = d->emulation;
     }
     return directive;
   });
