@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -145,8 +146,11 @@ class Session {
 
   // One syscall of a task in `process`; *granularity gets a note when host
   // bytes within one model byte differ.
-  SyscallResult call(uint32_t process, const Syscall& c, std::string* granularity, const std::string& emulation = "") {
+  SyscallResult call(uint32_t process, const Syscall& c, std::string* granularity, const std::string& emulation = "",
+                     bool* unfollowed = nullptr) {
     const mm::Op op = syscall_kind(c)->to_op(c);
+    if (unfollowed && op.has_buf && (op.kind == mm::OpKind::Read || op.kind == mm::OpKind::Write))
+      *unfollowed = order_dependent(process, op);
     SyscallResult r;
     auto bytes = [&](int64_t n) { return n < 0 ? errno_result() : count(n, granularity); };
     switch (op.kind) {
@@ -155,9 +159,13 @@ class Session {
                         MAP_FIXED | (op.shared ? MAP_SHARED : MAP_PRIVATE), fds_[op.file], off_t(op.offset * S_));
         r.ret = at == MAP_FAILED ? errno_result()
                                  : int64_t((reinterpret_cast<uintptr_t>(at) - process_base(process)) / S_);
+        if (at != MAP_FAILED) track(process, op.addr, op.len, int32_t(op.file), op.offset / mm::PAGE_SIZE);
         break;
       }
-      case mm::OpKind::Munmap: r.ret = munmap(addr(process, op.addr), op.len * S_) ? errno_result() : 0; break;
+      case mm::OpKind::Munmap:
+        r.ret = munmap(addr(process, op.addr), op.len * S_) ? errno_result() : 0;
+        if (!r.ret) track(process, op.addr, op.len, -1, 0);
+        break;
       case mm::OpKind::Load: {
         std::vector<uint8_t> buf(op.len * S_);
         const volatile uint8_t* from = addr(process, op.addr);
@@ -242,6 +250,29 @@ class Session {
   uintptr_t process_base(uint32_t p) const { return kRegionBase + p * kProcessStride; }
   uint8_t* addr(uint32_t p, uint64_t model_addr) const {
     return reinterpret_cast<uint8_t*>(process_base(p) + model_addr * S_);
+  }
+
+  // Whether copying between the user buffer and the file range depends on the
+  // copy's order: a byte the copy reads after writing it (the buffer maps
+  // part of the range, shifted).
+  bool order_dependent(uint32_t process, const mm::Op& op) const {
+    auto file_offset = [&](uint64_t a) -> std::optional<uint64_t> {
+      const uint64_t vpn = a / mm::PAGE_SIZE;
+      if (vpn >= mm::kMaxVpn || vmap_[process][vpn].file != int32_t(op.file)) return std::nullopt;
+      return vmap_[process][vpn].pgoff * mm::PAGE_SIZE + a % mm::PAGE_SIZE;
+    };
+    for (uint64_t i = 0; i < op.len; ++i) {
+      const std::optional<uint64_t> at = file_offset(op.buf + i);
+      if (!at) continue;
+      // write: buffer byte i is file byte *at, written at step *at - offset;
+      // read: buffer byte i is written at step i and is file byte *at, read at step *at - offset.
+      if (*at >= op.offset && *at < op.offset + op.len && *at - op.offset != i) {
+        const uint64_t writes_at = op.kind == mm::OpKind::Write ? *at - op.offset : i;
+        const uint64_t reads_at = op.kind == mm::OpKind::Write ? i : *at - op.offset;
+        if (writes_at < reads_at) return true;
+      }
+    }
+    return false;
   }
 
   // read() or write() a page of the file at a time, as do_generic_file_read
@@ -336,6 +367,18 @@ class Session {
     if (granularity && granularity->empty()) *granularity = note;
   }
 
+  // Which file page each model page of each process maps (-1: none).
+  void track(uint32_t process, uint64_t model_addr, uint64_t len, int32_t file, uint64_t pgoff) {
+    const uint64_t first = model_addr / mm::PAGE_SIZE;
+    const uint64_t pages = (len + mm::PAGE_SIZE - 1) / mm::PAGE_SIZE;
+    for (uint64_t p = 0; p < pages && first + p < mm::kMaxVpn; ++p) vmap_[process][first + p] = {file, pgoff + p};
+  }
+  struct MappedPage {
+    int32_t file = -1;
+    uint64_t pgoff = 0;
+  };
+  std::array<std::array<MappedPage, mm::kMaxVpn>, mm::kMaxProcesses> vmap_{};
+
   const Schedule& s_;
   const HostEnv& env_;
   const uint64_t S_;
@@ -411,7 +454,13 @@ HostRun run_on_host(const Schedule& s, std::span<const HostCall> order, const Ho
     const Task& task = s.tasks(int(c.task));
     std::string& note = run.granularity[c.task][c.index];
     note.clear();
-    slot = session.call(task.process(), task.syscalls(int(c.index)), &note, d.emulation);
+    bool unfollowed = false;
+    slot = session.call(task.process(), task.syscalls(int(c.index)), &note, d.emulation, &unfollowed);
+    if (unfollowed && run.unfollowed.empty())
+      run.unfollowed = fmt::format(
+          "task {} syscall {} copies between a user buffer and a file range that the buffer maps, shifted, so the "
+          "copy's order decides the bytes; the model copies the buffer in one go and does not follow them",
+          c.task, c.index);
     run.taken[c.task][c.index] = false;
   }
   return run;

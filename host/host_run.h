@@ -70,6 +70,12 @@ struct HostRun {
   std::vector<std::vector<std::string>> granularity;
   // Setting up failed on the host (files, mappings): what failed.
   std::string error;
+  // A syscall whose results the model does not follow, so the run cannot be
+  // compared: a read() or write() whose user buffer maps bytes of the very
+  // range it copies, where the copy's order decides the bytes (the model
+  // copies the buffer in one go; model.md: a user buffer's bytes are not
+  // followed).
+  std::string unfollowed;
 };
 
 // Runs the calls in order. Assumes a valid schedule that host_refusal() accepts.

@@ -159,6 +159,7 @@ HostComparison compare_with_host(const Schedule& s, const mm::KernelConfig& cfg,
     differ({0, 0, "setup", "setup", "set up", host.error});
     return c;
   }
+  if (!host.unfollowed.empty()) return refuse(host.unfollowed);
   // A repeated syscall's row goes where its last round ran.
   std::map<std::pair<uint32_t, uint32_t>, size_t> last;
   std::string diverged;  // the known difference after which the runs are not compared
