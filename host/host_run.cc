@@ -147,10 +147,12 @@ class Session {
   // One syscall of a task in `process`; *granularity gets a note when host
   // bytes within one model byte differ.
   SyscallResult call(uint32_t process, const Syscall& c, std::string* granularity, const std::string& emulation = "",
-                     bool* unfollowed = nullptr) {
+                     std::string* unfollowed = nullptr) {
     const mm::Op op = syscall_kind(c)->to_op(c);
-    if (unfollowed && op.has_buf && (op.kind == mm::OpKind::Read || op.kind == mm::OpKind::Write))
-      *unfollowed = order_dependent(process, op);
+    if (unfollowed && op.has_buf && (op.kind == mm::OpKind::Read || op.kind == mm::OpKind::Write) &&
+        order_dependent(process, op))
+      *unfollowed = "copies between a user buffer and a file range that the buffer maps, shifted, so the copy's "
+                    "order decides the bytes; the model copies the buffer in one go and does not follow them";
     SyscallResult r;
     auto bytes = [&](int64_t n) { return n < 0 ? errno_result() : count(n, granularity); };
     switch (op.kind) {
@@ -182,6 +184,10 @@ class Session {
           for (size_t i = 0; i < op.len * S_; ++i) to[i] = op.value;
         });
         r.ret = sig ? mm::signal_result(sig) : 0;
+        if (unfollowed && !sig && stores_beyond_eof(process, op))
+          *unfollowed =
+              "stores through a mapping into the last page beyond EOF; the host's kernel zeroes those bytes when the "
+              "file grows, the model's kernels keep them (corpus/regressions/mmap_store_beyond_eof_comes_back)";
         break;
       }
       case mm::OpKind::Read: {
@@ -271,6 +277,18 @@ class Session {
         const uint64_t reads_at = op.kind == mm::OpKind::Write ? i : *at - op.offset;
         if (writes_at < reads_at) return true;
       }
+    }
+    return false;
+  }
+
+  // Whether a store lands beyond the EOF of the file its mapping maps.
+  bool stores_beyond_eof(uint32_t process, const mm::Op& op) const {
+    for (uint64_t a = op.addr; a < op.addr + op.len; ++a) {
+      const uint64_t vpn = a / mm::PAGE_SIZE;
+      if (vpn >= mm::kMaxVpn || vmap_[process][vpn].file < 0) continue;
+      struct stat st {};
+      if (fstat(fds_[size_t(vmap_[process][vpn].file)], &st)) continue;
+      if ((vmap_[process][vpn].pgoff * mm::PAGE_SIZE + a % mm::PAGE_SIZE) * S_ >= uint64_t(st.st_size)) return true;
     }
     return false;
   }
@@ -454,13 +472,10 @@ HostRun run_on_host(const Schedule& s, std::span<const HostCall> order, const Ho
     const Task& task = s.tasks(int(c.task));
     std::string& note = run.granularity[c.task][c.index];
     note.clear();
-    bool unfollowed = false;
+    std::string unfollowed;
     slot = session.call(task.process(), task.syscalls(int(c.index)), &note, d.emulation, &unfollowed);
-    if (unfollowed && run.unfollowed.empty())
-      run.unfollowed = fmt::format(
-          "task {} syscall {} copies between a user buffer and a file range that the buffer maps, shifted, so the "
-          "copy's order decides the bytes; the model copies the buffer in one go and does not follow them",
-          c.task, c.index);
+    if (!unfollowed.empty() && run.unfollowed.empty())
+      run.unfollowed = fmt::format("task {} syscall {} {}", c.task, c.index, unfollowed);
     run.taken[c.task][c.index] = false;
   }
   return run;

@@ -70,11 +70,12 @@ struct HostRun {
   std::vector<std::vector<std::string>> granularity;
   // Setting up failed on the host (files, mappings): what failed.
   std::string error;
-  // A syscall whose results the model does not follow, so the run cannot be
-  // compared: a read() or write() whose user buffer maps bytes of the very
-  // range it copies, where the copy's order decides the bytes (the model
-  // copies the buffer in one go; model.md: a user buffer's bytes are not
-  // followed).
+  // A syscall after which the runs cannot be compared: a read() or write()
+  // whose user buffer maps bytes of the very range it copies, where the
+  // copy's order decides the bytes (the model copies the buffer in one go;
+  // a user buffer's bytes are not followed); a store beyond EOF into the last
+  // page, which the host's kernel zeroes when the file grows and the model's
+  // kernels keep.
   std::string unfollowed;
 };
 
