@@ -160,10 +160,29 @@ HostComparison compare_with_host(const Schedule& s, const mm::KernelConfig& cfg,
     return c;
   }
   if (!host.unfollowed.empty()) return refuse(host.unfollowed);
-  // A repeated syscall's row goes where its last round ran.
-  std::map<std::pair<uint32_t, uint32_t>, size_t> last;
-  std::string diverged;  // the known difference after which the runs are not compared
-  for (size_t k = 0; k < order.size(); ++k) last[{order[k].task, order[k].index}] = k;
+  // A repeated syscall's row goes where its last round ran; only that round's
+  // results are kept, so a divergence is dated from the syscall's first round.
+  std::map<std::pair<uint32_t, uint32_t>, size_t> first_run, last;
+  for (size_t k = 0; k < order.size(); ++k) {
+    first_run.emplace(std::make_pair(order[k].task, order[k].index), k);
+    last[{order[k].task, order[k].index}] = k;
+  }
+  auto host_result = [&](const HostCall& call) -> const SyscallResult& { return *host.results[call.task][call.index]; };
+  auto compared = [&](const HostCall& call) {
+    return !host.taken[call.task][call.index] && host.granularity[call.task][call.index].empty() &&
+           !same_result(model_result(call), host_result(call));
+  };
+  size_t diverge_at = order.size();
+  const KnownDifference* diverging = nullptr;  // after its syscall's first round the runs are not compared
+  for (const auto& [key, k] : last)
+    if (compared(order[k]))
+      if (const KnownDifference* d = known.for_call(c.preset, s, syscall_of(order[k]), model_result(order[k]),
+                                                    &host_result(order[k]));
+          d && d->action == KnownDifference::Action::Diverges && first_run[key] < diverge_at) {
+        diverge_at = first_run[key];
+        diverging = d;
+      }
+  if (diverging) note_applied(*diverging);
   for (size_t k = 0; k < order.size(); ++k) {
     const HostCall& call = order[k];
     const auto key = std::make_pair(call.task, call.index);
@@ -171,8 +190,8 @@ HostComparison compare_with_host(const Schedule& s, const mm::KernelConfig& cfg,
     const Syscall& sc = syscall_of(call);
     HostRow row{call, syscall_text(s, sc), model_result(call), host.results[call.task][call.index], "", false};
     if (auto it = notes.find(key); it != notes.end()) row.note = it->second;
-    if (!diverged.empty()) {
-      row.note = "not compared: the runs diverged at " + diverged;
+    if (k > diverge_at) {
+      row.note = "not compared: the runs diverged at " + diverging->name;
     } else if (!host.taken[call.task][call.index]) {
       const SyscallResult& h = *row.host;
       const std::string& scaling = host.granularity[call.task][call.index];
@@ -184,7 +203,6 @@ HostComparison compare_with_host(const Schedule& s, const mm::KernelConfig& cfg,
         if (const KnownDifference* d = known.for_call(c.preset, s, sc, row.model, &h)) {
           apply(call, *d);
           row.note = notes[key];
-          if (d->action == KnownDifference::Action::Diverges) diverged = d->name;
         } else {
           row.differs = true;
           differ({call.task, call.index, call_name(sc), row.model.ret != h.ret ? "ret" : "data",
@@ -194,7 +212,7 @@ HostComparison compare_with_host(const Schedule& s, const mm::KernelConfig& cfg,
     }
     c.rows.push_back(std::move(row));
   }
-  if (c.model.kind != OutcomeKind::Ok && diverged.empty()) {
+  if (c.model.kind != OutcomeKind::Ok && diverge_at == order.size()) {
     if (const KnownDifference* d = known.for_outcome(c.preset, c.model.signature)) {
       note_applied(*d);
     } else {
