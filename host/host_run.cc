@@ -184,7 +184,7 @@ class Session {
           for (size_t i = 0; i < op.len * S_; ++i) to[i] = op.value;
         });
         r.ret = sig ? mm::signal_result(sig) : 0;
-        if (unfollowed && !sig && stores_beyond_eof(process, op))
+        if (unfollowed && stores_beyond_eof(process, op))  // a store that faults may have stored a prefix
           *unfollowed =
               "stores through a mapping into the last page beyond EOF; the host's kernel zeroes those bytes when the "
               "file grows, the model's kernels keep them (corpus/regressions/mmap_store_beyond_eof_comes_back)";

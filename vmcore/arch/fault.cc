@@ -60,12 +60,16 @@ bool try_access(mm_struct* mm, unsigned long addr, uint8_t* buf, unsigned long n
 }
 
 // Returns 0, or the fault's result with *done set to the bytes accessed.
-int user_access(unsigned long addr, uint8_t* buf, unsigned long n, bool write, bool may_fault, unsigned long* done) {
+// A kernel copy checks the whole range first (access_ok); the CPU's own
+// access of user space (kernel_copy false) faults page by page, in order.
+int user_access(unsigned long addr, uint8_t* buf, unsigned long n, bool write, bool may_fault, unsigned long* done,
+                bool kernel_copy = true) {
   mm_struct* mm = current().mm;
   *done = 0;
-  if (addr >= TASK_SIZE || n > TASK_SIZE - addr) return SIGSEGV;  // access_ok
+  if (kernel_copy && (addr >= TASK_SIZE || n > TASK_SIZE - addr)) return SIGSEGV;  // access_ok
   while (*done < n) {
     const unsigned long at = addr + *done;
+    if (at >= TASK_SIZE) return SIGSEGV;
     const unsigned long chunk = std::min(n - *done, PAGE_SIZE - (at & ~PAGE_MASK));
     static constexpr sim::Label kStore = "mmu:store";
     static constexpr sim::Label kLoad = "mmu:load";
@@ -132,12 +136,12 @@ int fault_in_pages_writeable(unsigned long uaddr, unsigned long size) {
 
 int user_load(unsigned long addr, uint8_t* to, unsigned long n) {
   unsigned long done;
-  return user_access(addr, to, n, false, true, &done);
+  return user_access(addr, to, n, false, true, &done, false);
 }
 
 int user_store(unsigned long addr, const uint8_t* from, unsigned long n) {
   unsigned long done;
-  return user_access(addr, const_cast<uint8_t*>(from), n, true, true, &done);
+  return user_access(addr, const_cast<uint8_t*>(from), n, true, true, &done, false);
 }
 
 }  // namespace faultline::mm
