@@ -25,9 +25,9 @@ struct KnownDifference {
     // the old kernel had a side effect on user memory that the host's no
     // longer has, and the host reproduces it from user space.
     HostEmulates,
-    // Both run; the results differ as documented and so does what follows
-    // (the old kernel left the file in a state the host's never does): the
-    // syscalls after it are shown but not compared.
+    // Both run; the old kernel left the file or the mappings in a state the
+    // host's never does (the results may differ too, as documented): the
+    // syscalls after its first round are shown but not compared.
     Diverges,
   };
   std::string name;
