@@ -9,6 +9,8 @@
 //                                 directory); they are unnamed (O_TMPFILE), so a
 //                                 crash or a timeout leaves none behind
 //   FAULTLINE_IGNORE=<token>,...  DEDUP_TOKEN prefixes that are not crashes
+//   FAULTLINE_HOST_DIFFERENCES=<file>  known differences from this JSON file
+//                                 instead of the built-in host/known_differences.json
 #include <fmt/format.h>
 
 #include <cstdlib>
@@ -19,6 +21,7 @@
 #include "host/oracle.h"
 #include "toolkit/mutator.h"
 #include "toolkit/record.h"
+#include "toolkit/schedule_file.h"
 #include "vmcore/schedule/schedule_io.h"
 
 namespace {
@@ -29,6 +32,10 @@ struct HostTarget {
   mm::KernelConfig kernel;
   std::optional<Kernel> kernel_message;
   host::HostEnv env;
+  std::optional<host::KnownDifferences> own_differences;
+  const host::KnownDifferences& known() const {
+    return own_differences ? *own_differences : host::KnownDifferences::builtin();
+  }
 };
 
 const HostTarget& target() {
@@ -47,6 +54,14 @@ const HostTarget& target() {
       std::exit(2);
     }
     t.env = *env;
+    if (const char* file = std::getenv("FAULTLINE_HOST_DIFFERENCES"); file && *file) {
+      const std::optional<std::string> text = read_input_file(file, 1 << 20, &error);
+      if (text) t.own_differences = host::KnownDifferences::parse(*text, &error);
+      if (!t.own_differences) {
+        fmt::print(stderr, "fuzz_host_diff: FAULTLINE_HOST_DIFFERENCES: {}\n", error);
+        std::exit(2);
+      }
+    }
     return t;
   }();
   return t;
@@ -83,7 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (parse_binary(bytes, &parsed) || validate_schedule(parsed)) return -1;
     s = &parsed;
   }
-  const host::HostComparison c = host::compare_with_host(*s, target().kernel, target().env);
+  const host::HostComparison c = host::compare_with_host(*s, target().kernel, target().env, target().known());
   if (c.verdict == host::HostVerdict::Refused) return -1;
   if (c.verdict == host::HostVerdict::Agree || ignored(c.first->dedup_token())) return 0;
   fmt::print(stderr, "==faultline== host difference\n{}\nreplay: faultline host CRASH_FILE --kernel {}\n",

@@ -149,10 +149,63 @@ class Session {
   SyscallResult call(uint32_t process, const Syscall& c, std::string* granularity, const std::string& emulation = "",
                      std::string* unfollowed = nullptr) {
     const mm::Op op = syscall_kind(c)->to_op(c);
+    // What a copy in one go would move, when the order of the copy may matter.
+    std::optional<std::vector<uint8_t>> in_one_go;
     if (unfollowed && op.has_buf && (op.kind == mm::OpKind::Read || op.kind == mm::OpKind::Write) &&
-        order_dependent(process, op))
-      *unfollowed = "copies between a user buffer and a file range that the buffer maps, shifted, so the copy's "
-                    "order decides the bytes; the model copies the buffer in one go and does not follow them";
+        order_dependent(process, op)) {
+      if (op.kind == mm::OpKind::Write || emulation.empty())
+        in_one_go = copy_source(process, op);
+      else  // the emulated prefault's zeros make the source of a read: not followed
+        *unfollowed = kOrderDecides;
+    }
+    SyscallResult r = run_op(process, op, granularity, emulation, unfollowed);
+    if (in_one_go && r.ret > 0) {
+      const std::vector<uint8_t> moved = copied(process, op, uint64_t(r.ret));
+      if (moved.size() != uint64_t(r.ret) * S_ || in_one_go->size() < moved.size() ||
+          !std::equal(moved.begin(), moved.end(), in_one_go->begin()))
+        *unfollowed = kOrderDecides;
+    }
+    return r;
+  }
+
+ private:
+  static constexpr const char* kOrderDecides =
+      "copies between a user buffer and a file range that the buffer maps, shifted, and the copy's order decided "
+      "the bytes; the model copies the buffer in one go and does not follow them";
+
+  // The bytes a read() or write() would move if it copied in one go: the file
+  // range of a read, the user buffer of a write (as far as it can be read).
+  std::vector<uint8_t> copy_source(uint32_t process, const mm::Op& op) {
+    std::vector<uint8_t> bytes(op.len * S_);
+    if (op.kind == mm::OpKind::Read) {
+      const ssize_t n = pread(fds_[op.file], bytes.data(), bytes.size(), off_t(op.offset * S_));
+      bytes.resize(n > 0 ? size_t(n) : 0);
+    } else {
+      const volatile uint8_t* from = addr(process, op.buf);
+      size_t done = 0;
+      guarded([&] {
+        for (; done < bytes.size(); ++done) bytes[done] = from[done];
+      });
+      bytes.resize(done);
+    }
+    return bytes;
+  }
+
+  // The bytes the copy moved: the user buffer after a read, the file range after a write.
+  std::vector<uint8_t> copied(uint32_t process, const mm::Op& op, uint64_t model_bytes) {
+    std::vector<uint8_t> bytes(model_bytes * S_);
+    if (op.kind == mm::OpKind::Write) {
+      const ssize_t n = pread(fds_[op.file], bytes.data(), bytes.size(), off_t(op.offset * S_));
+      bytes.resize(n > 0 ? size_t(n) : 0);
+    } else if (guarded([&] { std::memcpy(bytes.data(), addr(process, op.buf), bytes.size()); })) {
+      bytes.clear();
+    }
+    return bytes;
+  }
+
+ public:
+  SyscallResult run_op(uint32_t process, const mm::Op& op, std::string* granularity, const std::string& emulation,
+                       std::string* unfollowed) {
     SyscallResult r;
     auto bytes = [&](int64_t n) { return n < 0 ? errno_result() : count(n, granularity); };
     switch (op.kind) {

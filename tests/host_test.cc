@@ -307,5 +307,41 @@ TEST_F(HostCli, TheTemporaryDirectoryGoesAtExitAndOnSigterm) {
   EXPECT_NE(killed.output.find("removed"), std::string::npos) << killed.output;
 }
 
+bool have_fuzz_host_diff() { return std::filesystem::exists(testing::bin("fuzz_host_diff")); }
+
+TEST_F(HostCli, FuzzHostDiffAbortsOnAnUnexplainedDifferenceAndLeavesNoFile) {
+  if (!have_fuzz_host_diff()) GTEST_SKIP() << "fuzz_host_diff not built (needs clang)";
+  write("punch.txtpb", kPunchRegular);
+  write("none.json", R"({"differences": []})");
+  std::filesystem::create_directories(dir_ / "host");
+  ASSERT_EQ(testing::faultline_cmd("corpus convert " + path("punch.txtpb") + " " + path("punch.pb")).exit_code, 0);
+  const std::string env = "FAULTLINE_HOST_DIR=" + path("host") + " FAULTLINE_KERNEL=v2.6.26 ";
+  const auto known = testing::run_command(env + testing::bin("fuzz_host_diff") + " " + path("punch.pb"));
+  EXPECT_EQ(known.exit_code, 0) << known.output;
+  const auto differ = testing::run_command(env + "FAULTLINE_HOST_DIFFERENCES=" + path("none.json") + " " +
+                                           testing::bin("fuzz_host_diff") + " -artifact_prefix=" + path("") + " " +
+                                           path("punch.pb"));
+  EXPECT_NE(differ.exit_code, 0);
+  EXPECT_NE(differ.output.find("DEDUP_TOKEN: host-diff:madvise:ret"), std::string::npos) << differ.output;
+  EXPECT_NE(differ.output.find("DIFFERENCE: task 0 syscall 0 (madvise), ret: model -ENOSYS, host 0"),
+            std::string::npos);
+  EXPECT_EQ(entries(dir_ / "host"), 0u);
+}
+
+TEST_F(HostCli, FuzzHostDiffKilledMidCampaignLeavesNoFile) {
+  if (!have_fuzz_host_diff()) GTEST_SKIP() << "fuzz_host_diff not built (needs clang)";
+  std::filesystem::create_directories(dir_ / "host");
+  std::filesystem::create_directories(dir_ / "out");
+  const auto parts = testing::faultline_cmd("corpus host-parts " + path("parts") + " " + source("corpus/seeds"));
+  ASSERT_EQ(parts.exit_code, 0) << parts.output;
+  write("run.sh", "FAULTLINE_HOST_DIR=" + path("host") + " " + testing::bin("fuzz_host_diff") + " " + path("out") +
+                      " " + path("parts") + " -max_total_time=60 > " + path("log") + " 2>&1 &\n" +
+                      "pid=$!; sleep 3; kill -9 $pid; wait $pid; echo status $?\n");
+  const auto r = testing::run_command("bash " + path("run.sh"));
+  EXPECT_NE(r.output.find("status 137"), std::string::npos) << r.output;
+  EXPECT_NE(testing::read_file(path("log")).find("INITED"), std::string::npos) << testing::read_file(path("log"));
+  EXPECT_EQ(entries(dir_ / "host"), 0u);
+}
+
 }  // namespace
 }  // namespace faultline
