@@ -203,7 +203,6 @@ class Session {
     return bytes;
   }
 
- public:
   SyscallResult run_op(uint32_t process, const mm::Op& op, std::string* granularity, const std::string& emulation,
                        std::string* unfollowed) {
     SyscallResult r;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -103,6 +104,7 @@ int run_host(const HostArgs& args) {
     return kExitBadInput;
   }
   fmt::print("host files: unnamed files in {}{}\n", dir->string(), args.dir.empty() ? " (removed after)" : "");
+  std::fflush(stdout);
   int code = kExitOk;
   for (const std::string& f : args.files)
     code = std::max(code, host_file(f, *env, kernel, own ? *own : host::KnownDifferences::builtin()));

@@ -237,13 +237,6 @@ TEST(HostOracle, EverySingleTaskPartOfTheCorpusAgreesOnTheNewestPreset) {
 
 class HostCli : public testing::TempDirTest {};
 
-std::vector<std::filesystem::path> host_temp_dirs() {
-  std::vector<std::filesystem::path> dirs;
-  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(FAULTLINE_BIN_DIR).parent_path()))
-    if (e.path().filename().string().starts_with("faultline-host-")) dirs.push_back(e.path());
-  return dirs;
-}
-
 TEST_F(HostCli, ExitsZeroWhenAllAgreeOneOnADifferenceTwoOnWhatItCannotRun) {
   write("punch.txtpb", std::string("kernel { preset: \"v2.6.26\" }\n") + kPunchRegular);
   write("none.json", R"({"differences": []})");
@@ -291,17 +284,15 @@ TEST_F(HostCli, TheTemporaryDirectoryGoesAtExitAndOnSigterm) {
   // Many files keep it running; a SIGTERM once its directory exists.
   std::string files;
   for (int i = 0; i < 30000; ++i) files += " punch.txtpb";
-  write("run.sh", "#!/bin/bash\ncd " + dir_.string() + "\n"
-                  "before=$(ls -d " + std::string(FAULTLINE_BIN_DIR) + "/../faultline-host-* 2>/dev/null)\n" +
-                  testing::bin("faultline") + " host" + files + " > /dev/null &\n"
-                  "pid=$!\n"
-                  "for i in $(seq 400); do\n"
-                  "  new=$(comm -13 <(echo \"$before\") <(ls -d " + std::string(FAULTLINE_BIN_DIR) +
-                  "/../faultline-host-* 2>/dev/null))\n"
-                  "  [ -n \"$new\" ] && break; sleep 0.01\n"
-                  "done\n"
-                  "kill -TERM $pid; wait $pid; echo \"status $?\"\n"
-                  "[ -n \"$new\" ] && [ ! -e \"$new\" ] && echo removed\n");
+  write("run.sh", "#!/bin/bash\ncd " + dir_.string() + "\n" + testing::bin("faultline") + " host" + files +
+                      " > out.txt &\n"
+                      "pid=$!\n"
+                      "for i in $(seq 400); do\n"
+                      "  new=$(sed -n 's/^host files: unnamed files in \\([^ ]*\\) .*/\\1/p' out.txt)\n"
+                      "  [ -n \"$new\" ] && [ -d \"$new\" ] && break; sleep 0.01\n"
+                      "done\n"
+                      "kill -TERM $pid; wait $pid; echo \"status $?\"\n"
+                      "[ -n \"$new\" ] && [ ! -e \"$new\" ] && echo removed\n");
   const auto killed = testing::run_command("bash " + path("run.sh"));
   EXPECT_NE(killed.output.find("status 143"), std::string::npos) << killed.output;
   EXPECT_NE(killed.output.find("removed"), std::string::npos) << killed.output;
