@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 
 #include "vmcore/kernel/syscalls.h"
 #include "vmcore/mm/types.h"
@@ -159,6 +160,9 @@ class Session {
         *unfollowed = kOrderDecides;
     }
     SyscallResult r = run_op(process, op, granularity, emulation, unfollowed);
+    if (unfollowed && op.has_buf && op.buf + op.len > mm::TASK_SIZE)
+      *unfollowed = "has a user buffer that runs past the model's TASK_SIZE (1024 bytes): the model's access_ok "
+                    "refuses what the host's allows";
     if (in_one_go && r.ret > 0) {
       const std::vector<uint8_t> moved = copied(process, op, uint64_t(r.ret));
       if (moved.size() != uint64_t(r.ret) * S_ || in_one_go->size() < moved.size() ||
@@ -170,7 +174,7 @@ class Session {
 
  private:
   static constexpr const char* kOrderDecides =
-      "copies between a user buffer and a file range that the buffer maps, shifted, and the copy's order decided "
+      "copies between a user buffer and a file range that the buffer maps (shifted, or twice), and the copy's order decided "
       "the bytes; the model copies the buffer in one go and does not follow them";
 
   // The bytes a read() or write() would move if it copied in one go: the file
@@ -310,18 +314,21 @@ class Session {
     return reinterpret_cast<uint8_t*>(process_base(p) + model_addr * S_);
   }
 
-  // Whether copying between the user buffer and the file range depends on the
-  // copy's order: a byte the copy reads after writing it (the buffer maps
-  // part of the range, shifted).
+  // Whether copying between the user buffer and the file range may depend on
+  // the copy's order: a byte the copy reads after writing it (the buffer maps
+  // part of the range, shifted), or a buffer that maps a file byte twice.
   bool order_dependent(uint32_t process, const mm::Op& op) const {
     auto file_offset = [&](uint64_t a) -> std::optional<uint64_t> {
       const uint64_t vpn = a / mm::PAGE_SIZE;
       if (vpn >= mm::kMaxVpn || vmap_[process][vpn].file != int32_t(op.file)) return std::nullopt;
       return vmap_[process][vpn].pgoff * mm::PAGE_SIZE + a % mm::PAGE_SIZE;
     };
+    std::set<uint64_t> seen;
     for (uint64_t i = 0; i < op.len; ++i) {
       const std::optional<uint64_t> at = file_offset(op.buf + i);
       if (!at) continue;
+      // Two bytes of the buffer map the same file byte (the page mapped twice).
+      if (!seen.insert(*at).second) return true;
       // write: buffer byte i is file byte *at, written at step *at - offset;
       // read: buffer byte i is written at step i and is file byte *at, read at step *at - offset.
       if (*at >= op.offset && *at < op.offset + op.len && *at - op.offset != i) {
