@@ -160,6 +160,9 @@ class Session {
         *unfollowed = kOrderDecides;
     }
     SyscallResult r = run_op(process, op, granularity, emulation, unfollowed);
+    if (unfollowed && op.kind == mm::OpKind::Read && op.has_buf && r.ret > 0 &&
+        stores_beyond_eof(process, op.buf, uint64_t(r.ret)))
+      *unfollowed = kStoreBeyondEof;
     if (unfollowed && op.has_buf && op.buf + op.len > mm::TASK_SIZE)
       *unfollowed = "has a user buffer that runs past the model's TASK_SIZE (1024 bytes): the model's access_ok "
                     "refuses what the host's allows";
@@ -173,6 +176,9 @@ class Session {
   }
 
  private:
+  static constexpr const char* kStoreBeyondEof =
+      "stores through a mapping into the last page beyond EOF; the host's kernel zeroes those bytes when the file "
+      "grows, the model's kernels keep them (corpus/regressions/mmap_store_beyond_eof_comes_back)";
   static constexpr const char* kOrderDecides =
       "copies between a user buffer and a file range that the buffer maps (shifted, or twice), and the copy's order decided "
       "the bytes; the model copies the buffer in one go and does not follow them";
@@ -240,10 +246,8 @@ class Session {
           for (size_t i = 0; i < op.len * S_; ++i) to[i] = op.value;
         });
         r.ret = sig ? mm::signal_result(sig) : 0;
-        if (unfollowed && stores_beyond_eof(process, op))  // a store that faults may have stored a prefix
-          *unfollowed =
-              "stores through a mapping into the last page beyond EOF; the host's kernel zeroes those bytes when the "
-              "file grows, the model's kernels keep them (corpus/regressions/mmap_store_beyond_eof_comes_back)";
+        if (unfollowed && stores_beyond_eof(process, op.addr, op.len))  // a faulting store may have stored a prefix
+          *unfollowed = kStoreBeyondEof;
         break;
       }
       case mm::OpKind::Read: {
@@ -340,9 +344,9 @@ class Session {
     return false;
   }
 
-  // Whether a store lands beyond the EOF of the file its mapping maps.
-  bool stores_beyond_eof(uint32_t process, const mm::Op& op) const {
-    for (uint64_t a = op.addr; a < op.addr + op.len; ++a) {
+  // Whether a store to [addr, addr + len) lands beyond the EOF of a file a mapping there maps.
+  bool stores_beyond_eof(uint32_t process, uint64_t addr, uint64_t len) const {
+    for (uint64_t a = addr; a < addr + len; ++a) {
       const uint64_t vpn = a / mm::PAGE_SIZE;
       if (vpn >= mm::kMaxVpn || vmap_[process][vpn].file < 0) continue;
       struct stat st {};

@@ -45,6 +45,7 @@ std::optional<HostEnv> probe_env(const std::filesystem::path& dir, std::string* 
 struct HostCall {
   uint32_t task = 0;
   uint32_t index = 0;
+  int64_t model_ret = 0;  // what the model's syscall returned in this round
 };
 
 // How the host runs one syscall: not at all, taking a result instead (no host

@@ -35,7 +35,7 @@ std::optional<std::string> sequential_order(const Schedule& s, const Outcome& mo
               call_name(s.tasks(int(u)).syscalls(int(*open[u]))));
       open[e.task] = uint32_t(e.arg);
     } else if (e.kind == sim::EventKind::SyscallEnd && open[e.task]) {
-      order->push_back({e.task, *open[e.task]});
+      order->push_back({e.task, *open[e.task], e.arg});
       open[e.task].reset();
     }
   }
@@ -137,15 +137,21 @@ HostComparison compare_with_host(const Schedule& s, const mm::KernelConfig& cfg,
     notes[{call.task, call.index}] = "known: " + d.name;
     note_applied(d);
   };
+  // The model's result of one round: a repeating task keeps only its last
+  // round's bytes, the trace has every round's return value.
+  auto round_result = [&](const HostCall& call) {
+    const SyscallResult& last_round = model_result(call);
+    return call.model_ret == last_round.ret ? last_round : SyscallResult{call.model_ret, {}};
+  };
   const HostRun host = run_on_host(s, order, env, [&](const HostCall& call) {
     const Syscall& sc = syscall_of(call);
     HostDirective directive;
     if (sc.has_revalidate()) {
       notes[{call.task, call.index}] = "model only: no host syscall revalidates a mapping";
-      directive.take = model_result(call);
-    } else if (const KnownDifference* d = known.for_call(c.preset, s, sc, model_result(call), nullptr)) {
+      directive.take = round_result(call);
+    } else if (const KnownDifference* d = known.for_call(c.preset, s, sc, round_result(call), nullptr)) {
       apply(call, *d);
-      if (d->action == KnownDifference::Action::HostFollowsModel) directive.take = model_result(call);
+      if (d->action == KnownDifference::Action::HostFollowsModel) directive.take = round_result(call);
       directive.emulation = d->emulation;
     }
     return directive;
