@@ -114,3 +114,34 @@ TEST(NoFalseAlarms, APageAnExtendingWriteBringsInAfterATruncateMayBeMappedBefore
 
 }  // namespace
 }  // namespace faultline
+
+namespace faultline {
+namespace {
+
+// PCT's guarantee (Burckhardt et al., ASPLOS 2010): a bug of depth d is hit
+// with probability at least 1 / (n k^(d-1)), n tasks, k the decision points
+// (schedule points where more than one task can run) the change points are
+// drawn from. The O_DIRECT race on 2.6.20 needs one preemption: depth 2.
+TEST(Pct, HitsADepthTwoRaceAtLeastAsOftenAsItsBound) {
+  const Schedule s = testing::schedule_from_file(testing::source_dir() / "corpus/seeds/fault_vs_odirect.txtpb");
+  RunOptions options;
+  options.kernel = mm::preset_config("v2.6.20");
+  sim::PctStrategy pct(7, 2);
+  constexpr int kRuns = 4000;
+  int hits = 0;
+  size_t ntasks = 0;
+  uint32_t steps = 0;
+  for (int i = 0; i < kRuns; ++i) {
+    const Outcome out = run(s, pct, options);
+    ntasks = std::max(ntasks, out.task_names.size());
+    steps = std::max(steps, out.steps);
+    if (out.signature.starts_with("dangling-mapping")) ++hits;
+  }
+  const double bound = 1.0 / (double(ntasks) * double(pct.k()));
+  EXPECT_GE(double(hits) / kRuns, bound) << hits << " hits, n " << ntasks << ", k " << pct.k();
+  // k counts decision points only: fewer than the run's schedule points.
+  EXPECT_LT(pct.k(), steps);
+}
+
+}  // namespace
+}  // namespace faultline
