@@ -19,6 +19,7 @@
 
 #include "fuzz/fuzz_input.h"
 #include "host/oracle.h"
+#include "fuzz/libfuzzer_mutator.h"
 #include "toolkit/mutator.h"
 #include "toolkit/record.h"
 #include "toolkit/schedule_file.h"
@@ -107,13 +108,4 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::abort();
 }
 
-extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
-  mutator().reseed(seed);
-  return mutator().mutate_bytes(data, size, max_size);
-}
-
-extern "C" size_t LLVMFuzzerCustomCrossOver(const uint8_t* data1, size_t size1, const uint8_t* data2, size_t size2,
-                                            uint8_t* out, size_t max_out_size, unsigned int seed) {
-  mutator().reseed(seed);
-  return mutator().crossover_bytes(data1, size1, data2, size2, out, max_out_size);
-}
+ScheduleMutator& faultline::fuzz::libfuzzer_mutator() { return mutator(); }

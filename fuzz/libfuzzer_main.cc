@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "fuzz/fuzz_input.h"
+#include "fuzz/libfuzzer_mutator.h"
 #include "toolkit/mutator.h"
 
 namespace {
@@ -40,13 +41,4 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   return faultline::fuzz::run_input(data, size, count_feature, mutator().recent_output(bytes));
 }
 
-extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
-  mutator().reseed(seed);
-  return mutator().mutate_bytes(data, size, max_size);
-}
-
-extern "C" size_t LLVMFuzzerCustomCrossOver(const uint8_t* data1, size_t size1, const uint8_t* data2, size_t size2,
-                                            uint8_t* out, size_t max_out_size, unsigned int seed) {
-  mutator().reseed(seed);
-  return mutator().crossover_bytes(data1, size1, data2, size2, out, max_out_size);
-}
+faultline::ScheduleMutator& faultline::fuzz::libfuzzer_mutator() { return mutator(); }
