@@ -36,27 +36,42 @@ void submit_page_io(page* p, bool write) {
   rq.write = write;
   rq.error = k.faults.should_fail(write ? FaultKind::WritepageEio : FaultKind::ReadpageEio);
   rq.isize = host->i_size;
+  ++compound_head(p)->io_pending;
   ++k.io_tail;
   k.io_wait.wake_all();
 }
 
 namespace {
 
+// The last request of a folio to complete ends its I/O; true with the
+// folio's error (any of its requests failed) in *error.
+bool folio_io_done(page* folio, bool rq_error, bool* error) {
+  folio->io_error |= rq_error;
+  if (--folio->io_pending) return false;
+  *error = folio->io_error;
+  folio->io_error = false;
+  return true;
+}
+
 // end_buffer_async_read / mpage_end_io_read: the page becomes uptodate (or
-// gets PG_error) and is unlocked.
+// gets PG_error) and is unlocked, a large folio when all its pages are read.
 void end_io_read(const IoRequest& rq) {
   KFUNC("mpage_end_io_read");
   page* p = rq.pg;
   point_write("mpage_end_io_read:fill", obj_page_data(p));
-  if (rq.error) {
-    ClearPageUptodate(p);
-    SetPageError(p);
-  } else {
+  if (!rq.error) {
     // The part of the page beyond i_size (at submission) reads as zero.
     const loff_t start = page_offset(p->index);
     const loff_t valid = std::clamp<loff_t>(rq.isize - start, 0, PAGE_SIZE);
     bdev_read(rq.block, p->data);
     std::memset(p->data + valid, 0, PAGE_SIZE - size_t(valid));
+  }
+  bool error = false;
+  if (!folio_io_done(compound_head(p), rq.error, &error)) return;
+  if (error) {
+    ClearPageUptodate(p);
+    SetPageError(p);
+  } else {
     SetPageUptodate(p);
   }
   unlock_page(p);
@@ -76,7 +91,8 @@ void end_io_write(const IoRequest& rq) {
     point_write("end_buffer_async_write:disk", obj_disk(rq.host, p->index));
     bdev_write(rq.block, 0, p->data, unsigned(valid));
   }
-  end_page_writeback(p);
+  bool error = false;
+  if (folio_io_done(compound_head(p), rq.error, &error)) end_page_writeback(p);
 }
 
 }  // namespace

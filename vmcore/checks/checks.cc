@@ -380,7 +380,7 @@ std::optional<Finding> check_state(Checks& c) {
                                    p->mapping ? "-" : removed),
                        fmt::format("dangling-mapping:{}", cause)};
       }
-      if (pte.write && vma->vm_ops->page_mkwrite && !(p->flags & PG_mkwrite))
+      if (pte.write && vma->vm_ops->page_mkwrite && !PageMkwrite(p))
         return Finding{"faultline: a shared page became writable without ->page_mkwrite",
                        fmt::format("{}\n{}\n{}\n", describe_pte(mm, vpn), describe_vma(vma), describe_page(p)),
                        fmt::format("mkwrite-missed:{}", fn)};

@@ -44,37 +44,47 @@ void blockfs_free_blocks(inode* inode, pgoff_t start, pgoff_t end) {
 
 namespace {
 
-// Reads go through the I/O queue: the page stays locked until completion.
-// The buffer is mapped now (a hole stays unmapped and reads as zeros).
+// Reads go through the I/O queue: the page (every page of a large folio)
+// stays locked until completion. The buffer is mapped now (a hole stays
+// unmapped and reads as zeros).
 int blockfs_readpage(inode* file, page* p) {
-  // block_read_full_page maps the buffers inside i_size; those beyond it are
-  // zeroed, not mapped (the I/O reads i_size as the submission does).
-  if (page_offset(p->index) < file->i_size) p->b_blocknr = blockfs_get_block(file, p->index, false);
-  submit_page_io(p, false);
+  for (unsigned long i = 0; i < folio_nr_pages(p); ++i) {
+    page* sub = p + i;
+    // block_read_full_page maps the buffers inside i_size; those beyond it
+    // are zeroed, not mapped (the I/O reads i_size as the submission does).
+    if (page_offset(sub->index) < file->i_size) sub->b_blocknr = blockfs_get_block(file, sub->index, false);
+    submit_page_io(sub, false);
+  }
   return 0;
 }
 
-// The page is locked and no longer dirty. The part beyond EOF is zeroed in
-// the page itself, since it may be mmapped.
+// The page (folio) is locked and no longer dirty. The part beyond EOF is
+// zeroed in the page itself, since it may be mmapped; a large folio's pages
+// wholly beyond it are not written.
 int blockfs_writepage(page* p) {
   KFUNC("block_write_full_page");
   inode* host = p->mapping->host;
   const loff_t i_size = i_size_read(host, "block_write_full_page:i_size_read");
   const pgoff_t end_index = pgoff_t(uint64_t(i_size) >> PAGE_CACHE_SHIFT);
-  if (p->index >= end_index) {
-    const unsigned offset = unsigned(i_size & (PAGE_CACHE_SIZE - 1));
-    if (p->index > end_index || !offset) {
-      // The page is wholly outside i_size (truncate in progress).
-      unlock_page(p);
-      return 0;
-    }
-    point_write("block_write_full_page:zero_tail", obj_page_data(p));
-    std::memset(p->data + offset, 0, PAGE_CACHE_SIZE - offset);
+  const unsigned offset = unsigned(i_size & (PAGE_CACHE_SIZE - 1));
+  // The pages of the folio inside i_size.
+  const unsigned long nr =
+      std::min<uint64_t>(folio_nr_pages(p), p->index > end_index ? 0 : end_index - p->index + (offset ? 1 : 0));
+  if (nr == 0) {
+    // The page is wholly outside i_size (truncate in progress).
+    unlock_page(p);
+    return 0;
   }
-  if (p->b_blocknr == kNoBlock) p->b_blocknr = blockfs_get_block(host, p->index, true);
+  page* last = p + (nr - 1);
+  if (last->index == end_index) {
+    point_write("block_write_full_page:zero_tail", obj_page_data(last));
+    std::memset(last->data + offset, 0, PAGE_CACHE_SIZE - offset);
+  }
+  for (page* sub = p; sub <= last; ++sub)
+    if (sub->b_blocknr == kNoBlock) sub->b_blocknr = blockfs_get_block(host, sub->index, true);
   test_set_page_writeback(p);
   unlock_page(p);
-  submit_page_io(p, true);
+  for (page* sub = p; sub <= last; ++sub) submit_page_io(sub, true);
   return 0;
 }
 
@@ -224,7 +234,7 @@ int block_page_mkwrite(vm_area_struct* vma, page* p) {
     }
     p->b_blocknr = blockfs_get_block(inode, p->index, true);
   }
-  p->flags |= PG_mkwrite;
+  SetPageMkwrite(p);
   set_page_dirty(p);
   return VM_FAULT_LOCKED;
 }
@@ -236,7 +246,7 @@ int blockfs_page_mkwrite(vm_area_struct* vma, page* p) {
   point_write("blockfs_page_mkwrite:get_block", obj_disk(vma->vm_file, p->index));
   if (kernel().faults.should_fail(FaultKind::PageMkwriteFail)) return VM_FAULT_SIGBUS;  // -ENOSPC
   p->b_blocknr = blockfs_get_block(vma->vm_file, p->index, true);
-  p->flags |= PG_mkwrite;
+  SetPageMkwrite(p);
   return 0;
 }
 

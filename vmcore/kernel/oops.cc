@@ -68,8 +68,13 @@ std::string describe_page(const page* p) {
   add(PageWriteback(p), "writeback");
   add(PageAnon(p), "anon");
   std::string mapping = PageAnon(p) ? "anon" : p->mapping ? fmt::format("file{}", p->mapping->id) : "NULL";
-  return fmt::format("page: frame {} index {} mapping {} _count {} _mapcount {} flags {}", p->frame, p->index.v,
-                     mapping, p->_count, p->_mapcount, flags.empty() ? "0" : flags);
+  const page* head = compound_head(p);
+  const std::string folio =
+      folio_test_large(head) ? fmt::format(" folio: head frame {} order {} _entire_mapcount {}", head->frame,
+                                           folio_order(head), head->_entire_mapcount)
+                             : "";
+  return fmt::format("page: frame {} index {} mapping {} _count {} _mapcount {} flags {}{}", p->frame, p->index.v,
+                     mapping, page_count(p), p->_mapcount, flags.empty() ? "0" : flags, folio);
 }
 
 std::string describe_pte(const mm_struct* mm, unsigned long vpn) {

@@ -11,23 +11,26 @@ namespace faultline::mm {
 
 // ---- the page lock and PG_writeback ------------------------------------------
 
-void lock_page(page* p) { p->locked.lock("lock_page"); }
+void lock_page(page* p) { compound_head(p)->locked.lock("lock_page"); }
 
-bool TestSetPageLocked(page* p) { return !p->locked.trylock("TestSetPageLocked"); }
+bool TestSetPageLocked(page* p) { return !compound_head(p)->locked.trylock("TestSetPageLocked"); }
 
-void unlock_page(page* p) { p->locked.unlock("unlock_page"); }
+void unlock_page(page* p) { compound_head(p)->locked.unlock("unlock_page"); }
 
 void wait_on_page_locked(page* p) {
+  p = compound_head(p);
   point_read("wait_on_page_locked:PageLocked", obj_page_flags(p));
   if (PageLocked(p)) p->locked.wait_until_clear("wait_on_page_locked");
 }
 
 void wait_on_page_writeback(page* p) {
+  p = compound_head(p);
   point_read("wait_on_page_writeback:PageWriteback", obj_page_flags(p));
   if (PageWriteback(p)) p->writeback.wait_until_clear("wait_on_page_writeback");
 }
 
 void end_page_writeback(page* p) {
+  p = compound_head(p);
   if (!PageWriteback(p))
     kernel_bug("end_page_writeback:test_clear_page_writeback", "page not under writeback",
                "!test_clear_page_writeback(page)", p);
@@ -78,9 +81,9 @@ repeat:
   page* p = radix_tree_lookup(mapping, offset, "find_lock_page:radix_tree_lookup");
   if (p) {
     page_cache_get(p);
-    if (!p->locked.trylock("find_lock_page:TestSetPageLocked")) {
+    if (!compound_head(p)->locked.trylock("find_lock_page:TestSetPageLocked")) {
       read_unlock_irq(&mapping->tree_lock, "find_lock_page:read_unlock_irq");
-      p->locked.lock("find_lock_page:__lock_page");
+      compound_head(p)->locked.lock("find_lock_page:__lock_page");
       read_lock_irq(&mapping->tree_lock, "find_lock_page:read_lock_irq_again");
       if (cfg().broken_find_lock_page_for_tests) [[unlikely]]
         broken_find_lock_page_for_tests(p, cfg().broken_find_lock_page_for_tests);
@@ -100,8 +103,9 @@ repeat:
 
 namespace {
 
-// radix_tree_gang_lookup(_tag): up to nr_pages cached pages at index >= start
-// (only those tagged dirty if asked), each referenced.
+// radix_tree_gang_lookup(_tag): up to nr_pages cached folios from the one
+// holding index start on (only those tagged dirty if asked), each referenced
+// once; a large folio comes once, as its head.
 unsigned gang_lookup(page** pages, address_space* mapping, pgoff_t start, unsigned nr_pages, bool tagged_dirty) {
   static constexpr sim::Label kLock[2] = {"pagevec_lookup:read_lock_irq", "pagevec_lookup_tag:read_lock_irq"};
   static constexpr sim::Label kUnlock[2] = {"pagevec_lookup:read_unlock_irq", "pagevec_lookup_tag:read_unlock_irq"};
@@ -113,7 +117,11 @@ unsigned gang_lookup(page** pages, address_space* mapping, pgoff_t start, unsign
     page* p = mapping->page_tree.slots[i];
     if (!p) continue;
     access_note(kSlot[tagged_dirty], obj_cache_slot(mapping, pgoff_t(i)), sim::Access::Read);
-    if (tagged_dirty && !mapping->page_tree.tag_dirty[i]) continue;
+    if (p->first_page) {
+      p = p->first_page;
+      if (n && pages[n - 1] == p) continue;
+    }
+    if (tagged_dirty && !mapping->page_tree.tag_dirty[p->index.v]) continue;
     page_cache_get(p);
     pages[n++] = p;
   }
@@ -161,18 +169,27 @@ int add_to_page_cache_lru(page* p, address_space* mapping, pgoff_t offset) {
   return add_to_page_cache(p, mapping, offset);
 }
 
+// A large folio leaves whole (6.x's __filemap_remove_folio); the cache held a
+// reference per page, and the caller drops the one 2.6's callers drop
+// (page_cache_release), so the others go here.
 void __remove_from_page_cache(page* p) {
+  p = compound_head(p);
   address_space* mapping = p->mapping;
   if (cfg().seed_remove_mapped_bug)
     BUG_ON(p->_mapcount >= 0, "__remove_from_page_cache:page_mapped", "page still mapped while leaving the cache");
-  access_note("__remove_from_page_cache:radix_tree_delete", obj_cache_slot(mapping, p->index), sim::Access::Write);
-  mapping->page_tree.slots[p->index.v] = nullptr;
-  mapping->page_tree.tag_dirty[p->index.v] = false;
-  access_note("__remove_from_page_cache:page->mapping", obj_page_mapping(p), sim::Access::Write);
-  p->mapping = nullptr;
-  p->b_blocknr = kNoBlock;  // its buffers went with it (block_invalidatepage, try_to_release_page)
-  --mapping->nrpages;
-  tracer().mm_filemap_delete_from_page_cache(p);
+  const unsigned long nr = folio_nr_pages(p);
+  for (unsigned long i = 0; i < nr; ++i) {
+    page* sub = p + i;
+    access_note("__remove_from_page_cache:radix_tree_delete", obj_cache_slot(mapping, sub->index), sim::Access::Write);
+    mapping->page_tree.slots[sub->index.v] = nullptr;
+    mapping->page_tree.tag_dirty[sub->index.v] = false;
+    access_note("__remove_from_page_cache:page->mapping", obj_page_mapping(sub), sim::Access::Write);
+    sub->mapping = nullptr;
+    sub->b_blocknr = kNoBlock;  // its buffers went with it (block_invalidatepage, try_to_release_page)
+    tracer().mm_filemap_delete_from_page_cache(sub);
+  }
+  mapping->nrpages -= nr;
+  if (nr > 1) folio_put_refs(p, int(nr - 1));
   state_changed();
 }
 

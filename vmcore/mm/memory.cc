@@ -27,6 +27,8 @@ pte_t maybe_mkwrite(pte_t pte, vm_area_struct* vma) {
 void set_pte_at(mm_struct* mm, unsigned long address, pte_t* ptep, pte_t pte, sim::Label where) {
   access_note(where, obj_pte(mm, address), sim::Access::Write);
   *ptep = pte;
+  pmd_t& pmd = mm->pmd[(address >> PAGE_SHIFT) / PTRS_PER_PTE];
+  if (pmd == pmd_t::None) pmd = pmd_t::Table;  // pte_alloc
   state_changed();
 }
 

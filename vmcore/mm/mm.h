@@ -12,32 +12,59 @@
 namespace faultline::mm {
 
 // ---- page flags (include/linux/page-flags.h) --------------------------------
-inline bool PageUptodate(const page* p) { return p->flags & PG_uptodate; }
-inline void SetPageUptodate(page* p) { p->flags |= PG_uptodate; }
-inline void ClearPageUptodate(page* p) { p->flags &= ~PG_uptodate; }
-inline bool PageDirty(const page* p) { return p->flags & PG_dirty; }
+// Flags, the lock and the reference count are the folio's: a tail page's are
+// its head's (compound_head).
+inline bool PageUptodate(const page* p) { return compound_head(p)->flags & PG_uptodate; }
+inline void SetPageUptodate(page* p) { compound_head(p)->flags |= PG_uptodate; }
+inline void ClearPageUptodate(page* p) { compound_head(p)->flags &= ~PG_uptodate; }
+inline bool PageDirty(const page* p) { return compound_head(p)->flags & PG_dirty; }
 inline bool TestSetPageDirty(page* p) {
-  const bool was = p->flags & PG_dirty;
-  p->flags |= PG_dirty;
+  unsigned long& flags = compound_head(p)->flags;
+  const bool was = flags & PG_dirty;
+  flags |= PG_dirty;
   return was;
 }
 inline bool TestClearPageDirty(page* p) {
-  const bool was = p->flags & PG_dirty;
-  p->flags &= ~PG_dirty;
+  unsigned long& flags = compound_head(p)->flags;
+  const bool was = flags & PG_dirty;
+  flags &= ~PG_dirty;
   return was;
 }
-inline bool PageError(const page* p) { return p->flags & PG_error; }
-inline void SetPageError(page* p) { p->flags |= PG_error; }
-inline void ClearPageError(page* p) { p->flags &= ~PG_error; }
-inline bool PageAnon(const page* p) { return p->flags & PG_anon; }
-inline bool PageLocked(const page* p) { return p->locked.test(); }
-inline bool PageWriteback(const page* p) { return p->writeback.test(); }
-inline int page_count(const page* p) { return p->_count; }
-inline int page_mapcount(const page* p) { return p->_mapcount + 1; }
+inline bool PageError(const page* p) { return compound_head(p)->flags & PG_error; }
+inline void SetPageError(page* p) { compound_head(p)->flags |= PG_error; }
+inline void ClearPageError(page* p) { compound_head(p)->flags &= ~PG_error; }
+inline bool PageAnon(const page* p) { return p->flags & PG_anon; }  // anonymous pages are never large
+inline bool PageMkwrite(const page* p) { return compound_head(p)->flags & PG_mkwrite; }
+inline void SetPageMkwrite(page* p) { compound_head(p)->flags |= PG_mkwrite; }
+inline void ClearPageMkwrite(page* p) { compound_head(p)->flags &= ~PG_mkwrite; }
+inline bool PageLocked(const page* p) { return compound_head(p)->locked.test(); }
+inline bool PageWriteback(const page* p) { return compound_head(p)->writeback.test(); }
+inline int page_count(const page* p) { return compound_head(p)->_count; }
+// The ptes mapping this page, plus the PMD mappings of its whole folio.
+inline int page_mapcount(const page* p) { return p->_mapcount + 1 + compound_head(p)->_entire_mapcount + 1; }
 inline address_space* page_mapping(const page* p) { return PageAnon(p) ? nullptr : p->mapping; }
+
+// ---- folios (include/linux/mm.h, pagemap.h) ----------------------------------
+inline page* page_folio(page* p) { return compound_head(p); }
+inline unsigned folio_order(const page* folio) { return folio->compound_order; }
+inline unsigned long folio_nr_pages(const page* folio) { return 1ul << folio->compound_order; }
+inline bool folio_test_large(const page* folio) { return folio->compound_order != 0; }
+// The folio's page of file index `index` (folio_file_page).
+page* folio_file_page(page* folio, pgoff_t index);
+inline pgoff_t folio_next_index(const page* folio) { return folio->index + folio_nr_pages(folio); }
+inline bool folio_contains(const page* folio, pgoff_t index) {
+  return index >= folio->index && index < folio_next_index(folio);
+}
+// Any pte or PMD maps a page of the folio.
+bool folio_mapped(const page* folio);
+inline int folio_ref_count(const page* folio) { return folio->_count; }
+void folio_ref_add(page* folio, int nr);
+void folio_put_refs(page* folio, int nr);
 
 // ---- mm/page_alloc.c ------------------------------------------------------
 page* alloc_page();
+// A folio of 2^order pages (naturally aligned frames), or nullptr.
+page* alloc_pages(unsigned order);
 void get_page(page* p);
 void put_page(page* p);
 inline void page_cache_get(page* p) { get_page(p); }
@@ -64,7 +91,7 @@ void for_each_cached_page(address_space* mapping, Fn fn, decltype(&pagevec_looku
   pgoff_t index(0);
   while (unsigned n = lookup(pvec, mapping, index, 16)) {
     for (unsigned i = 0; i < n; ++i) {
-      index = pvec[i]->index + 1;
+      index = folio_next_index(pvec[i]);
       fn(pvec[i]);
     }
     pagevec_release(pvec, n);

@@ -29,7 +29,7 @@ int __set_page_dirty_nobuffers(page* p) {
   address_space* mapping2 = page_mapping(p);
   if (mapping2) {  // race with truncate?
     BUG_ON(mapping2 != mapping, "__set_page_dirty_nobuffers:mapping2", "page moved to another mapping");
-    mapping->page_tree.tag_dirty[p->index.v] = true;
+    mapping->page_tree.tag_dirty[compound_head(p)->index.v] = true;
   }
   write_unlock_irq(&mapping->tree_lock, "__set_page_dirty_nobuffers:write_unlock_irq");
   if (mapping2 && mapping_cap_writeback_dirty(mapping)) wakeup_pdflush();
@@ -61,12 +61,13 @@ int clear_page_dirty_for_io(page* p) {
   // The write-out takes what ->page_mkwrite prepared (the block reservation
   // of a delalloc filesystem): the next write through a pte needs another
   // ->page_mkwrite (PG_mkwrite is the model's record of it).
-  p->flags &= ~PG_mkwrite;
+  ClearPageMkwrite(p);
   tracer().page_cleaned_for_io(p);
   return 1;
 }
 
 int test_set_page_writeback(page* p) {
+  p = compound_head(p);
   address_space* mapping = page_mapping(p);
   write_lock_irq(&mapping->tree_lock, "test_set_page_writeback:write_lock_irq");
   const bool ret = PageWriteback(p);

@@ -10,7 +10,7 @@ namespace faultline::mm {
 
 bool page_mapped(page* p, sim::Label label) {
   point_read(label, obj_mapcount(p));
-  return p->_mapcount >= 0;
+  return folio_mapped(compound_head(p));
 }
 
 // Caller holds the pte lock.

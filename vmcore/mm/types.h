@@ -35,6 +35,14 @@ inline constexpr uint32_t kMaxFrames = 256;
 inline constexpr uint32_t kMaxIoRequests = 64;
 inline constexpr uint32_t kMaxBlocks = kMaxFiles * kMaxFilePages;  // the block device: every page of every file
 inline constexpr uint32_t kNoBlock = 0xffffffffu;
+// The page tables, shrunk: a PMD entry covers PTRS_PER_PTE ptes, and a folio
+// of HPAGE_PMD_ORDER can be mapped by it whole (a "PMD mapping"). Large
+// folios go up to MAX_PAGECACHE_ORDER.
+inline constexpr uint32_t PTRS_PER_PTE = 8;
+inline constexpr unsigned HPAGE_PMD_ORDER = 3;
+inline constexpr unsigned HPAGE_PMD_NR = 1u << HPAGE_PMD_ORDER;
+inline constexpr unsigned MAX_PAGECACHE_ORDER = HPAGE_PMD_ORDER;
+static_assert(PTRS_PER_PTE == HPAGE_PMD_NR && kMaxVpn % PTRS_PER_PTE == 0 && kMaxFilePages % HPAGE_PMD_NR == 0);
 
 // Page-cache index: a distinct type so it never mixes with byte offsets or frames.
 struct pgoff_t {
@@ -108,8 +116,19 @@ enum : unsigned long {
   PG_mkwrite = 1ul << 4,  // model only: ->page_mkwrite ran since the page was last cleaned
 };
 
+// A folio is its head page: a large folio's tail pages point at it
+// (first_page) and keep their own index, mapping and _mapcount (a pte maps
+// one page); the flags, the lock, the reference count and the PMD mapcount
+// are the head's (compound_head()).
 struct page {
   uint32_t frame = 0;  // index in the frame pool: stable across runs
+  uint8_t compound_order = 0;  // head: log2 of the folio's pages
+  // head: block I/O requests of the folio still in flight (the page is
+  // unlocked, or its writeback ended, when the last completes).
+  uint8_t io_pending = 0;
+  bool io_error = false;  // head: one of them failed
+  page* first_page = nullptr;  // tail: the head page
+  int _entire_mapcount = -1;   // head: PMD mappings of the whole folio, less one
   unsigned long flags = 0;
   sim::BitLock locked;     // PG_locked
   sim::BitLock writeback;  // PG_writeback
@@ -260,6 +279,9 @@ struct vm_operations_struct {
   // 2.6.23: sets vmf->page; VM_FAULT_LOCKED if it is returned locked.
   int (*fault)(vm_area_struct* vma, vm_fault* vmf) = nullptr;
   int (*page_mkwrite)(vm_area_struct* vma, page* page) = nullptr;  // VM_FAULT_ bits
+  // 3.15 (6.x form): maps the uptodate, unlocked cached pages of
+  // [start_pgoff, end_pgoff] around vmf's address without sleeping.
+  int (*map_pages)(vm_area_struct* vma, vm_fault* vmf, pgoff_t start_pgoff, pgoff_t end_pgoff) = nullptr;
 };
 
 // A page-table entry. No swap or file ptes: a pte is none or present.
@@ -299,8 +321,16 @@ const Owner* owner_of(const void* f, F Owner::*member) {
   return reinterpret_cast<const Owner*>(static_cast<const char*>(f) - offset);
 }
 
-inline bool PageMapping::freed(const void* f) { return owner_of(f, &page::mapping)->_count == 0; }
+inline const page* compound_head(const page* p) { return p->first_page ? p->first_page : p; }
+inline page* compound_head(page* p) { return p->first_page ? p->first_page : p; }
+
+inline bool PageMapping::freed(const void* f) { return compound_head(owner_of(f, &page::mapping))->_count == 0; }
 inline bool VmaFile::freed(const void* f) { return !owner_of(f, &vm_area_struct::vm_file)->in_use; }
+
+// A PMD entry: no page table yet, a page table of ptes, or a PMD mapping of
+// a whole HPAGE_PMD_ORDER folio (whose ptes the model fills in as well, so
+// the MMU reads ptes alone).
+enum class pmd_t : uint8_t { None, Table, Huge };
 
 struct mm_struct {
   uint32_t id = 0;
@@ -308,6 +338,7 @@ struct mm_struct {
   sim::SpinLock page_table_lock;  // the pte lock: one per mm in the model
   std::array<vm_area_struct, kMaxVmas> vmas;
   std::array<pte_t, kMaxVpn> pte;
+  std::array<pmd_t, kMaxVpn / PTRS_PER_PTE> pmd{};
   long file_rss = 0;
   long anon_rss = 0;
 };

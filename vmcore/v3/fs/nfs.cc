@@ -37,7 +37,7 @@ int nfs_vm_page_mkwrite(vm_area_struct* vma, page* p) {
     return VM_FAULT_NOPAGE;
   }
   tracer().page_mkwrite_accept(p, size);
-  p->flags |= PG_mkwrite;
+  SetPageMkwrite(p);
   set_page_dirty(p);
   return VM_FAULT_LOCKED;
 }
