@@ -92,6 +92,7 @@ FaultKind fault_kind(Fault::Kind k) {
     case Fault::ALLOC_FAIL: return FaultKind::AllocFail;
     case Fault::PAGE_MKWRITE_FAIL: return FaultKind::PageMkwriteFail;
     case Fault::WRITEPAGE_EIO: return FaultKind::WritepageEio;
+    case Fault::FOLIO_SPLIT_FAIL: return FaultKind::FolioSplitFail;
     default: return FaultKind::Count;
   }
 }
@@ -144,6 +145,7 @@ void build_files(mm::Kernel& k, checks::Checks& c, const Schedule& s) {
     in.has_page_mkwrite = f.page_mkwrite();
     in.has_launder_page = f.launder_page();
     in.driver_nopage = DriverNopage(f.driver_nopage());
+    in.i_data.max_folio_order = k.cfg.era >= mm::Era::Linux6 ? uint8_t(f.folio_order()) : 0;
     in.name = f.name().c_str();
     k.era->get_inode[size_t(in.kind)](&in);
     in.i_mutex.set_obj({sim::ObjKind::IMutex, i, 0});

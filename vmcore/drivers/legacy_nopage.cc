@@ -77,7 +77,7 @@ const vm_operations_struct legacy_driver_fault_vm_ops = {.fault = legacy_driver_
 const vm_operations_struct legacy_driver_own_vm_ops = {.nopage = legacy_driver_own_nopage};
 
 int legacy_driver_mmap(inode* file, vm_area_struct* vma) {
-  if (cfg().era == Era::Linux3) {
+  if (cfg().era >= Era::Linux3) {
     vma->vm_ops = file->driver_nopage == DriverNopage::WrapsFilemapNopage ? &legacy_driver_v3_vm_ops
                                                                           : &legacy_driver_own_v3_vm_ops;
     return 0;

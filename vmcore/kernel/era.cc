@@ -2,6 +2,7 @@
 
 #include "vmcore/mm/mm.h"
 #include "vmcore/v3/v3.h"
+#include "vmcore/v6/v6.h"
 
 namespace faultline::mm {
 
@@ -15,6 +16,7 @@ constexpr EraOps kLinux26 = {
                           unsigned int flags) { return handle_mm_fault(mm, vma, address, flags & FAULT_FLAG_WRITE); },
     .fault_allow_retry = false,
     .get_inode = {blockfs_get_inode, shmem_get_inode, legacy_driver_get_inode},
+    .truncate_inode_pages_range = truncate_inode_pages_range,
 };
 
 // Linux 3.15 to 5.15: vmcore/v3, over the 2.6 era's code with its switches.
@@ -22,6 +24,16 @@ constexpr EraOps kLinux3 = {
     .handle_mm_fault = v3::handle_mm_fault,
     .fault_allow_retry = true,
     .get_inode = {v3::ext4_get_inode, v3::shmem_get_inode, legacy_driver_get_inode},
+    .truncate_inode_pages_range = v3::truncate_inode_pages_range,
+};
+
+// Linux 6.12 to 7.0: vmcore/v6 (folios, fault-around, the folio-era
+// truncate) under the 3.x era's ext4 and tmpfs.
+constexpr EraOps kLinux6 = {
+    .handle_mm_fault = v6::handle_mm_fault,
+    .fault_allow_retry = true,
+    .get_inode = {v3::ext4_get_inode, v3::shmem_get_inode, legacy_driver_get_inode},
+    .truncate_inode_pages_range = v6::truncate_inode_pages_range,
 };
 
 }  // namespace
@@ -30,6 +42,7 @@ const EraOps& era_ops(Era era) {
   switch (era) {
     case Era::Linux26: return kLinux26;
     case Era::Linux3: return kLinux3;
+    case Era::Linux6: return kLinux6;
   }
   return kLinux26;
 }

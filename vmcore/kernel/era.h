@@ -16,6 +16,9 @@ struct EraOps {
   bool fault_allow_retry;
   // The filesystem that makes an inode of each FileKind.
   void (*get_inode[3])(inode* inode);
+  // What truncate_pagecache and truncate_pagecache_range (3.x on) call: the
+  // era's truncate of pages or folios (lend inclusive, -1: to the end).
+  void (*truncate_inode_pages_range)(address_space* mapping, loff_t lstart, loff_t lend);
 };
 
 const EraOps& era_ops(Era era);

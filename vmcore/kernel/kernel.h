@@ -19,7 +19,7 @@ struct Checks;
 
 namespace mm {
 
-enum class FaultKind : uint8_t { ReadpageEio, AllocFail, PageMkwriteFail, WritepageEio, Count };
+enum class FaultKind : uint8_t { ReadpageEio, AllocFail, PageMkwriteFail, WritepageEio, FolioSplitFail, Count };
 
 // Injected faults: the nth..nth+count-1 calls of a kind fail.
 struct FaultInjector {

@@ -117,7 +117,10 @@ int64_t sys_write(const Op& op, bool o_direct) {
   static constexpr sim::Label kBuffered = "sys_pwrite64";
   KFunc guard(o_direct ? kDirect : kBuffered);
   inode* inode = file_of(op);
-  // open(O_DIRECT) needs ->direct_IO (tmpfs has none)
+  // 6.6 (e88e0d366f9c "tmpfs: trivial support for direct IO"): tmpfs opens
+  // O_DIRECT, and its writes are the buffered ones.
+  if (o_direct && inode->kind == FileKind::Shmem && cfg().era >= Era::Linux6) o_direct = false;
+  // open(O_DIRECT) needs ->direct_IO (tmpfs has none before 6.6)
   if (o_direct && !inode->i_mapping->a_ops->direct_IO) return -EINVAL;
   uint8_t kbuf[kMaxOpBytes];
   std::memset(kbuf, op.value, op.len);

@@ -143,22 +143,29 @@ void pagevec_release(page** pages, unsigned nr) {
   for (unsigned i = 0; i < nr; ++i) page_cache_release(pages[i]);
 }
 
+// A large folio (6.x's filemap_add_folio) takes all its slots, or none if
+// any is taken, and a reference per page.
 int add_to_page_cache(page* p, address_space* mapping, pgoff_t offset) {
   KFUNC("add_to_page_cache");
-  if (offset.v >= kMaxFilePages) return -ENOMEM;  // beyond the model's radix tree
+  const unsigned long nr = folio_nr_pages(p);
+  if (offset.v + nr > kMaxFilePages) return -ENOMEM;  // beyond the model's radix tree
   write_lock_irq(&mapping->tree_lock, "add_to_page_cache:write_lock_irq");
-  int error = -EEXIST;
-  access_note("add_to_page_cache:radix_tree_insert", obj_cache_slot(mapping, offset), sim::Access::Write);
-  if (!mapping->page_tree.slots[offset.v]) {
-    mapping->page_tree.slots[offset.v] = p;
-    page_cache_get(p);
+  int error = 0;
+  for (unsigned long i = 0; i < nr && !error; ++i) {
+    access_note("add_to_page_cache:radix_tree_insert", obj_cache_slot(mapping, offset + i), sim::Access::Write);
+    if (mapping->page_tree.slots[offset.v + i]) error = -EEXIST;
+  }
+  if (!error) {
+    folio_ref_add(p, int(nr));
     p->locked.set_locked_private();
-    p->mapping = mapping;
-    p->index = offset;
-    tracer().mm_filemap_add_to_page_cache(p);
-    ++mapping->nrpages;
+    for (unsigned long i = 0; i < nr; ++i) {
+      mapping->page_tree.slots[offset.v + i] = p + i;
+      p[i].mapping = mapping;
+      p[i].index = offset + i;
+      tracer().mm_filemap_add_to_page_cache(p + i);
+    }
+    mapping->nrpages += nr;
     state_changed();
-    error = 0;
   }
   write_unlock_irq(&mapping->tree_lock, "add_to_page_cache:write_unlock_irq");
   return error;

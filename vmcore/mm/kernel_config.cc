@@ -66,6 +66,24 @@ const SwitchInfo kSwitches[] = {
      "page_mkwrite_locked"},
     {"copy_page_to_iter_no_prefault", &KernelConfig::copy_page_to_iter_no_prefault, "4.8 (3fa6c507319c)",
      "read() copies to a user buffer with faults allowed (no HIGHMEM), without first storing a zero into it"},
+    {"fault_around_file_end", &KernelConfig::fault_around_file_end, "6.12 (743a2753a02e)",
+     "fault-around caps its range at the last page inside i_size (file_end), read after next_uptodate_folio",
+     nullptr, Era::Linux6},
+    {"finish_fault_whole_folio", &KernelConfig::finish_fault_whole_folio, "6.18-rc1 (19773df031bc)",
+     "finish_fault maps the whole large file folio, not only the faulting page", nullptr, Era::Linux6},
+    {"fault_around_whole_folio", &KernelConfig::fault_around_whole_folio, "6.18-rc1 (357b92761d94)",
+     "fault-around maps a large folio whole when it lies inside the VMA and one page table", nullptr, Era::Linux6},
+    {"map_within_isize", &KernelConfig::map_within_isize, "6.18 (74207de2ba10)",
+     "no PMD or whole-folio mapping of a folio reaching beyond i_size (tmpfs excepted); file_end read before "
+     "filemap_map_pmd",
+     "fault_around_file_end", Era::Linux6},
+    {"truncate_unmap_unsplit_folio", &KernelConfig::truncate_unmap_unsplit_folio, "6.18 (fa04f5b60fda)",
+     "truncate unmaps a large folio it fails to split (try_folio_split_or_unmap; tmpfs excepted)", nullptr,
+     Era::Linux6},
+    {"fault_around_isize_once", &KernelConfig::fault_around_isize_once, "7.0 (Baolin Wang, 2026-03)",
+     "filemap_map_pages computes end_pgoff from i_size before next_uptodate_folio: one i_size read for both "
+     "checks (the nr_pages underflow fix)",
+     "fault_around_file_end", Era::Linux6},
 };
 
 const std::vector<PresetInfo>& presets() {
@@ -141,6 +159,44 @@ const std::vector<PresetInfo>& presets() {
                  kernel_version(5, 15, 0),
                  v515,
                  {}});
+    // The folio era: v5.15's kernel with large folios, fault-around and
+    // folio splitting on truncate.
+    std::vector<const char*> v612 = v515;
+    v612.push_back("fault_around_file_end");
+    p.push_back({"v6.12",
+                 "large folios, fault-around capped at file_end (743a2753a02e); PMD mappings across i_size",
+                 Era::Linux6,
+                 kernel_version(6, 12, 0),
+                 v612,
+                 {}});
+    std::vector<const char*> v618rc1 = v612;
+    v618rc1.push_back("finish_fault_whole_folio");
+    v618rc1.push_back("fault_around_whole_folio");
+    p.push_back({"v6.18-rc1",
+                 "finish_fault and fault-around map whole folios, past i_size too (no SIGBUS: generic/749)",
+                 Era::Linux6,
+                 kernel_version(6, 18, 0),
+                 v618rc1,
+                 {}});
+    std::vector<const char*> v618 = v618rc1;
+    v618.push_back("map_within_isize");
+    v618.push_back("truncate_unmap_unsplit_folio");
+    p.push_back({"v6.18",
+                 "whole-folio and PMD mappings only inside i_size; an unsplit folio is unmapped on truncate",
+                 Era::Linux6,
+                 kernel_version(6, 18, 0),
+                 v618,
+                 {}});
+    p.push_back({"v7.0-rc3",
+                 "v6.18's fault path: fault-around reads i_size twice and nr_pages can underflow",
+                 Era::Linux6,
+                 kernel_version(7, 0, 0),
+                 v618,
+                 {}});
+    std::vector<const char*> v70 = v618;
+    v70.push_back("fault_around_isize_once");
+    p.push_back({"v7.0", "fault-around reads i_size once (the nr_pages fix)", Era::Linux6, kernel_version(7, 0, 0),
+                 v70, {}});
     for (PresetInfo& preset : p) {
       preset.config.era = preset.era;
       preset.config.release = preset.release;
@@ -190,6 +246,11 @@ std::optional<KernelConfig> build_config(std::string_view preset, std::span<cons
       *error = fmt::format("kernel.switches: {} needs {}", s.name, s.needs);
       return std::nullopt;
     }
+    if ((*cfg).*s.field && cfg->era < s.era) {
+      *error = fmt::format("kernel.switches: {} is a change to the {} era's code (preset {} is of the {} era)", s.name,
+                           era_name(s.era), preset.empty() ? "v2.6.20" : preset, era_name(cfg->era));
+      return std::nullopt;
+    }
   }
   return cfg;
 }
@@ -219,6 +280,7 @@ const char* era_name(Era e) {
   switch (e) {
     case Era::Linux26: return "2.6";
     case Era::Linux3: return "3.x-5.x";
+    case Era::Linux6: return "6.x-7.0";
   }
   return "?";
 }

@@ -17,6 +17,7 @@ namespace faultline::mm {
 enum class Era : uint8_t {
   Linux26,  // 2.6.20 to 2.6.26: pages; ->nopage, then ->fault (vmcore/mm, fs, ...)
   Linux3,   // 3.15 to 5.15: pages; truncate_pagecache, hole punching (vmcore/v3)
+  Linux6,   // 6.12 to 7.0: large folios, fault-around, folio splitting (vmcore/v6)
 };
 
 const char* era_name(Era e);
@@ -110,6 +111,27 @@ struct KernelConfig {
   // fault_in_pages_writeable into it first.
   bool copy_page_to_iter_no_prefault = false;
 
+  // ---- the folio era (6.12 to 7.0) -------------------------------------------
+  // 743a2753a02e (6.12): fault-around caps the range it maps at the last
+  // page inside i_size (file_end), computed after next_uptodate_folio.
+  bool fault_around_file_end = false;
+  // 19773df031bc (6.18-rc1): finish_fault maps the whole large folio, not
+  // only the page that faulted.
+  bool finish_fault_whole_folio = false;
+  // 357b92761d94 (6.18-rc1): fault-around maps a large folio whole when it
+  // lies in the VMA and one page table.
+  bool fault_around_whole_folio = false;
+  // 74207de2ba10 (6.18): no PMD and no whole-folio mapping of a folio that
+  // reaches beyond i_size (tmpfs excepted); file_end is computed before
+  // filemap_map_pmd.
+  bool map_within_isize = false;
+  // fa04f5b60fda (6.18): a large folio that fails to split on truncate is
+  // unmapped (try_folio_split_or_unmap; tmpfs excepted).
+  bool truncate_unmap_unsplit_folio = false;
+  // Baolin Wang, 2026-03 (7.0): filemap_map_pages computes end_pgoff before
+  // next_uptodate_folio, so one i_size read governs both checks.
+  bool fault_around_isize_once = false;
+
   // ---- for tests only: no preset has it, no schedule can set it -------------
   // A find_lock_page broken as a user's own switch might break it: after
   // sleeping on the page lock it skips the "truncated?" recheck and reads the
@@ -128,6 +150,8 @@ struct SwitchInfo {
   // The switch changes a function that exists only with this one on (e.g.
   // 2.6.24's filemap_fault fixes need 2.6.23's ->fault).
   const char* needs = nullptr;
+  // The first era whose code has that function.
+  Era era = Era::Linux26;
 };
 
 struct PresetInfo {

@@ -11,8 +11,6 @@ namespace faultline::mm {
 
 pte_t* pte_offset(mm_struct* mm, unsigned long address) { return &mm->pte[address >> PAGE_SHIFT]; }
 
-namespace {
-
 page* pte_page(pte_t pte) { return &kernel().frames[pte.frame]; }
 
 pte_t mk_pte(page* p, vm_area_struct* vma) {
@@ -31,8 +29,6 @@ void set_pte_at(mm_struct* mm, unsigned long address, pte_t* ptep, pte_t pte, si
   if (pmd == pmd_t::None) pmd = pmd_t::Table;  // pte_alloc
   state_changed();
 }
-
-}  // namespace
 
 // The pte install every fault path shares, under the pte lock: the entry
 // (dirty and writable for a write), the rss counter and the rmap (3.x calls
@@ -485,12 +481,39 @@ int handle_mm_fault(mm_struct* mm, vm_area_struct* vma, unsigned long address, i
 
 // ---- zapping -----------------------------------------------------------------
 
+// 6.x: a PMD mapping of a file folio goes whole, whatever part of it is
+// zapped (__split_huge_pmd of a file PMD just zaps it; the next fault maps
+// ptes). Called with the pte lock held (the pmd lock of the model).
+void zap_huge_pmd(vm_area_struct* vma, unsigned long addr, zap_details* details) {
+  KFUNC("zap_huge_pmd");
+  mm_struct* mm = vma->vm_mm;
+  const unsigned long haddr = addr & ~(PTRS_PER_PTE * PAGE_SIZE - 1);
+  page* folio = compound_head(pte_page(*pte_offset(mm, haddr)));
+  if (details && details->check_mapping && folio->mapping != details->check_mapping) return;
+  bool dirty = false;
+  for (unsigned long a = haddr; a < haddr + PTRS_PER_PTE * PAGE_SIZE; a += PAGE_SIZE) {
+    dirty |= pte_offset(mm, a)->dirty;
+    set_pte_at(mm, a, pte_offset(mm, a), pte_t{}, "zap_huge_pmd:pmdp_huge_get_and_clear");
+  }
+  mm->pmd[(haddr >> PAGE_SHIFT) / PTRS_PER_PTE] = pmd_t::None;
+  if (dirty) set_page_dirty(folio);
+  mm->file_rss -= PTRS_PER_PTE;
+  folio_remove_rmap_pmd(folio, vma);
+  put_page(folio);
+}
+
 static void zap_pte_range(vm_area_struct* vma, unsigned long addr, unsigned long end, zap_details* details) {
   KFUNC("zap_pte_range");
   mm_struct* mm = vma->vm_mm;
   sim::SpinLock* ptl = &mm->page_table_lock;
   spin_lock(ptl, "zap_pte_range:pte_offset_map_lock");
   for (; addr < end; addr += PAGE_SIZE) {
+    if (mm->pmd[(addr >> PAGE_SHIFT) / PTRS_PER_PTE] == pmd_t::Huge) [[unlikely]] {
+      zap_huge_pmd(vma, addr, details);
+      addr |= PTRS_PER_PTE * PAGE_SIZE - 1;
+      addr &= PAGE_MASK;
+      continue;
+    }
     pte_t* pte = pte_offset(mm, addr);
     access_note("zap_pte_range:read_pte", obj_pte(mm, addr), sim::Access::Read);
     if (pte_none(*pte)) continue;

@@ -152,6 +152,12 @@ struct zap_details {
   pgoff_t last_index;
 };
 void zap_page_range(vm_area_struct* vma, unsigned long address, unsigned long size, zap_details* details);
+// Zaps the PMD mapping that covers addr (the pte lock held).
+void zap_huge_pmd(vm_area_struct* vma, unsigned long addr, zap_details* details);
+pte_t mk_pte(page* p, vm_area_struct* vma);
+pte_t maybe_mkwrite(pte_t pte, vm_area_struct* vma);
+void set_pte_at(mm_struct* mm, unsigned long address, pte_t* ptep, pte_t pte, sim::Label where);
+page* pte_page(pte_t pte);
 void unmap_mapping_range(address_space* mapping, loff_t holebegin, loff_t holelen, int even_cows);
 int vmtruncate(inode* inode, loff_t offset);
 int vmtruncate_range(inode* inode, loff_t offset, loff_t end);
@@ -161,6 +167,9 @@ void copy_user_highpage(page* to, page* from);
 void page_add_file_rmap(page* p);
 void page_add_new_anon_rmap(page* p, vm_area_struct* vma, unsigned long address);
 void page_remove_rmap(page* p, vm_area_struct* vma);
+// 6.x: a PMD mapping of the whole folio (_entire_mapcount).
+void folio_add_file_rmap_pmd(page* folio);
+void folio_remove_rmap_pmd(page* folio, vm_area_struct* vma);
 bool page_mapped(page* p, sim::Label label);  // lockless read of _mapcount
 int page_mkclean(page* p);
 

@@ -40,32 +40,69 @@ void page_remove_rmap(page* p, vm_area_struct* vma) {
   }
 }
 
-// Write-protect and clean every shared pte that maps the page; returns 1 if
-// any was dirty or writable.
+namespace {
+
+// One pte (a PMD mapping's ptes all together: pmd_mkclean).
+bool page_mkclean_one(mm_struct* mm, unsigned long address, const page* p) {
+  const uint32_t vpn = uint32_t(address >> PAGE_SHIFT);
+  const bool huge = mm->pmd[vpn / PTRS_PER_PTE] == pmd_t::Huge;
+  const uint32_t first = huge ? vpn - vpn % PTRS_PER_PTE : vpn;
+  access_note("page_mkclean_one:read_pte", obj_pte(mm, address), sim::Access::Read);
+  const pte_t& pte = mm->pte[vpn];
+  if (!pte.present || pte.frame != p->frame) return false;
+  bool ret = false;
+  for (uint32_t v = first; v < first + (huge ? PTRS_PER_PTE : 1); ++v) {
+    pte_t* ptep = &mm->pte[v];
+    if (!ptep->dirty && !ptep->write) continue;
+    access_note("page_mkclean_one:set_pte_at", obj_pte(mm, v << PAGE_SHIFT), sim::Access::Write);
+    ptep->dirty = false;
+    ptep->write = false;
+    state_changed();
+    ret = true;
+  }
+  return ret;
+}
+
+}  // namespace
+
+void folio_add_file_rmap_pmd(page* folio) {
+  access_note("folio_add_file_rmap_pmd:_entire_mapcount", obj_mapcount(folio), sim::Access::Write);
+  ++folio->_entire_mapcount;
+  state_changed();
+}
+
+void folio_remove_rmap_pmd(page* folio, vm_area_struct* vma) {
+  access_note("folio_remove_rmap_pmd:_entire_mapcount", obj_mapcount(folio), sim::Access::Write);
+  --folio->_entire_mapcount;
+  state_changed();
+  if (folio->_entire_mapcount < -1) {
+    oops("Eeek! folio_entire_mapcount(folio) went negative!",
+         fmt::format("{}\n{}\n", describe_page(folio), describe_vma(vma)), "BUG:folio_remove_rmap_pmd:mapcount_negative");
+  }
+}
+
+// Write-protect and clean every shared pte that maps a page of the folio;
+// returns 1 if any was dirty or writable.
 int page_mkclean(page* p) {
   KFUNC("page_mkclean");
-  address_space* mapping = page_mapping(p);
+  page* folio = compound_head(p);
+  address_space* mapping = page_mapping(folio);
   if (!mapping) return 0;
   int ret = 0;
   spin_lock(&mapping->i_mmap_lock, "page_mkclean_file:i_mmap_lock");
   for (uint32_t i = 0; i < mapping->i_mmap_count; ++i) {
     vm_area_struct* vma = mapping->i_mmap[i];
     if (!(vma->vm_flags & VM_SHARED)) continue;
-    if (p->index < vma->vm_pgoff) continue;
-    const unsigned long address = vma->vm_start + ((p->index - vma->vm_pgoff) << PAGE_SHIFT);
-    if (address >= vma->vm_end) continue;
-    mm_struct* mm = vma->vm_mm;
-    spin_lock(&mm->page_table_lock, "page_mkclean_one:pte_lock");
-    pte_t* pte = &mm->pte[address >> PAGE_SHIFT];
-    access_note("page_mkclean_one:read_pte", obj_pte(mm, address), sim::Access::Read);
-    if (pte->present && pte->frame == p->frame && (pte->dirty || pte->write)) {
-      access_note("page_mkclean_one:set_pte_at", obj_pte(mm, address), sim::Access::Write);
-      pte->dirty = false;
-      pte->write = false;
-      state_changed();
-      ret = 1;
+    for (unsigned long n = 0; n < folio_nr_pages(folio); ++n) {
+      const page* p = folio + n;
+      if (p->index < vma->vm_pgoff) continue;
+      const unsigned long address = vma->vm_start + ((p->index - vma->vm_pgoff) << PAGE_SHIFT);
+      if (address >= vma->vm_end) continue;
+      mm_struct* mm = vma->vm_mm;
+      spin_lock(&mm->page_table_lock, "page_mkclean_one:pte_lock");
+      ret |= page_mkclean_one(mm, address, p);
+      spin_unlock(&mm->page_table_lock, "page_mkclean_one:pte_unlock");
     }
-    spin_unlock(&mm->page_table_lock, "page_mkclean_one:pte_unlock");
   }
   spin_unlock(&mapping->i_mmap_lock, "page_mkclean_file:i_mmap_unlock");
   return ret;

@@ -176,6 +176,8 @@ struct address_space {
   // The backing_dev_info's capabilities: dirty pages are accounted and
   // written back (not for tmpfs: BDI_CAP_NO_ACCT_AND_WRITEBACK).
   bool cap_account_dirty = true;
+  // 6.x: the largest folio the filesystem takes (mapping_max_folio_order).
+  uint8_t max_folio_order = 0;
   uint32_t id = 0;  // file index
 };
 
@@ -354,6 +356,7 @@ enum : int {
   VM_FAULT_NOPAGE = 0x0100,  // ->fault installed a pte itself
   VM_FAULT_LOCKED = 0x0200,  // ->fault returns vmf->page locked
   VM_FAULT_RETRY = 0x0400,   // ->fault dropped mmap_sem: retry the fault
+  VM_FAULT_FALLBACK = 0x0800,  // 6.x: no PMD mapping; map ptes instead
   VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS,
 };
 

@@ -342,6 +342,9 @@ struct Validator {
         return fail("{}: only REGULAR files have ->page_mkwrite", at.str("page_mkwrite"));
       if (f.launder_page() && f.kind() == File::SHMEM)
         return fail("{}: tmpfs has no ->launder_page", at.str("launder_page"));
+      if (!number(at, "folio_order", f.folio_order(), mm::MAX_PAGECACHE_ORDER)) return false;
+      if (f.folio_order() && (f.kind() != File::REGULAR || f.launder_page()))
+        return fail("{}: only REGULAR files without ->launder_page take a folio order", at.str("folio_order"));
       if (!File::DriverNopage_IsValid(f.driver_nopage()))
         return fail("{}: unknown ->nopage {}", at.str("driver_nopage"), int(f.driver_nopage()));
       if (f.driver_nopage() != File::WRAPS_FILEMAP_NOPAGE && f.kind() != File::DRIVER)

@@ -9,6 +9,7 @@
 
 #include "vmcore/mm/locking.h"
 #include "vmcore/v3/v3.h"
+#include "vmcore/v6/v6.h"
 
 namespace faultline::mm::v3 {
 
@@ -53,10 +54,16 @@ int ext4_page_mkwrite(vm_area_struct* vma, page* p) {
 }
 
 const vm_operations_struct ext4_file_vm_ops = {.fault = filemap_fault, .page_mkwrite = ext4_page_mkwrite};
+// 6.x: filemap_fault of the folio era, and fault-around.
+const vm_operations_struct ext4_file_vm_ops_6 = {
+    .fault = v6::filemap_fault, .page_mkwrite = ext4_page_mkwrite, .map_pages = v6::filemap_map_pages};
 const vm_operations_struct ext4_file_vm_ops_4_5 = {.fault = ext4_filemap_fault, .page_mkwrite = ext4_page_mkwrite};
 
 int ext4_file_mmap(inode*, vm_area_struct* vma) {
-  vma->vm_ops = cfg().ext4_i_mmap_sem && !cfg().invalidate_lock ? &ext4_file_vm_ops_4_5 : &ext4_file_vm_ops;
+  if (cfg().era == Era::Linux6)
+    vma->vm_ops = &ext4_file_vm_ops_6;
+  else
+    vma->vm_ops = cfg().ext4_i_mmap_sem && !cfg().invalidate_lock ? &ext4_file_vm_ops_4_5 : &ext4_file_vm_ops;
   return 0;
 }
 

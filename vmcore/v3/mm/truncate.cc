@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "vmcore/kernel/era.h"
 #include "vmcore/mm/locking.h"
 #include "vmcore/v3/v3.h"
 
@@ -150,7 +151,7 @@ void truncate_pagecache(inode* inode, loff_t newsize) {
   address_space* mapping = inode->i_mapping;
   const loff_t holebegin = loff_t((uint64_t(newsize) + PAGE_SIZE - 1) & PAGE_MASK);
   unmap_mapping_range(mapping, holebegin, 0, 1);
-  v3::truncate_inode_pages_range(mapping, newsize, -1);
+  kernel().era->truncate_inode_pages_range(mapping, newsize, -1);
   unmap_mapping_range(mapping, holebegin, 0, 1);
 }
 
@@ -169,7 +170,7 @@ void truncate_pagecache_range(inode* inode, loff_t lstart, loff_t lend) {
   // This rounding is currently just for example: unmap_mapping_range expands
   // its hole outwards, whereas we want it to contract the hole inwards.
   if (unmap_end > unmap_start) unmap_mapping_range(mapping, unmap_start, 1 + unmap_end - unmap_start, 0);
-  v3::truncate_inode_pages_range(mapping, lstart, lend);
+  kernel().era->truncate_inode_pages_range(mapping, lstart, lend);
 }
 
 }  // namespace faultline::mm::v3

@@ -1,0 +1,217 @@
+// mm/truncate.c of 6.12: truncate_inode_pages_range over folios. The first
+// pass takes the folios wholly inside the range that it can lock at once
+// (find_lock_entries); the folios at each end go to
+// truncate_inode_partial_folio, which zeroes the part in the range and
+// splits a large one; a large folio that fails to split is kept if dirty
+// (the range shrinks around it), dropped if clean (fa04f5b60fda: unmapped
+// first). The second pass locks and truncates what is left, restarting until
+// the range is empty. The callers (truncate_pagecache and
+// truncate_pagecache_range) are the 3.x era's.
+#include <algorithm>
+#include <cstring>
+
+#include "vmcore/mm/locking.h"
+#include "vmcore/v6/v6.h"
+
+namespace faultline::mm::v6 {
+
+namespace {
+
+constexpr unsigned PAGEVEC_SIZE = 15;  // a folio_batch of the model
+
+bool shmem_mapping(const address_space* mapping) { return mapping->host->kind == FileKind::Shmem; }
+
+// Unmaps the folio if mapped, cancels its dirtiness.
+void truncate_cleanup_folio(page* folio) {
+  if (folio_mapped(folio)) unmap_folio_range(folio);
+  TestClearPageDirty(folio);  // folio_cancel_dirty
+}
+
+// filemap_remove_folio and the page cache's references (filemap_free_folio).
+void filemap_remove_folio(page* folio) {
+  remove_from_page_cache(folio);
+  put_page(folio);
+}
+
+int truncate_inode_folio(address_space* mapping, page* folio) {
+  KFUNC("truncate_inode_folio");
+  access_note("truncate_inode_folio:folio->mapping", obj_page_mapping(folio), sim::Access::Read);
+  if (folio->mapping != mapping) return -EIO;
+  truncate_cleanup_folio(folio);
+  filemap_remove_folio(folio);
+  return 0;
+}
+
+// The folios of [*start, end] wholly inside it and not busy, locked and
+// referenced; *start moves past the last.
+unsigned find_lock_entries(address_space* mapping, pgoff_t* start, pgoff_t end, page** batch) {
+  KFUNC("find_lock_entries");
+  unsigned n = 0;
+  for (pgoff_t i = *start; n < PAGEVEC_SIZE && i <= end && i.v < kMaxFilePages;) {
+    access_note("find_lock_entries:find_get_entry", obj_cache_slot(mapping, i), sim::Access::Read);
+    page* p = mapping->page_tree.slots[i.v];
+    if (!p) {
+      ++i;
+      continue;
+    }
+    page* folio = page_folio(p);
+    i = folio_next_index(folio);
+    get_page(folio);
+    // Omit a large folio which begins before the start or extends beyond the end.
+    if (folio->index < *start || folio_next_index(folio) - 1 > end || TestSetPageLocked(folio)) {
+      put_page(folio);
+      continue;
+    }
+    access_note("find_lock_entries:folio->mapping", obj_page_mapping(folio), sim::Access::Read);
+    if (folio->mapping != mapping || PageWriteback(folio)) {
+      unlock_page(folio);
+      put_page(folio);
+      continue;
+    }
+    batch[n++] = folio;
+  }
+  if (n) *start = folio_next_index(batch[n - 1]);
+  return n;
+}
+
+// The folios from *start to end, referenced (find_get_entries).
+unsigned find_get_entries(address_space* mapping, pgoff_t* start, pgoff_t end, page** batch) {
+  unsigned n = 0;
+  for (pgoff_t i = *start; n < PAGEVEC_SIZE && i <= end && i.v < kMaxFilePages; ++i) {
+    access_note("find_get_entries:find_get_entry", obj_cache_slot(mapping, i), sim::Access::Read);
+    page* p = mapping->page_tree.slots[i.v];
+    if (!p) continue;
+    page* folio = page_folio(p);
+    if (n && batch[n - 1] == folio) continue;
+    get_page(folio);
+    batch[n++] = folio;
+  }
+  if (n) *start = folio_next_index(batch[n - 1]);
+  return n;
+}
+
+// fa04f5b60fda: on failure the folio is unmapped (tmpfs excepted), so no
+// PMD or pte keeps mapping it across the new EOF.
+bool try_folio_split_or_unmap(page* folio) {
+  if (!split_folio(folio)) return true;
+  if (cfg().truncate_unmap_unsplit_folio && !shmem_mapping(folio->mapping)) {
+    unmap_folio_range(folio);
+    BUG_ON(folio_mapped(folio), "try_folio_split_or_unmap:folio_mapped", "unsplit folio still mapped");
+  }
+  return false;
+}
+
+// Handle partial folios. The folio may be entirely within the range if a
+// split has raced with us. If not, we zero the part of the folio that's
+// within the [start, end] range, and then split the folio if it's large.
+// Returns false if the folio stays (large, dirty, not split).
+bool truncate_inode_partial_folio(page* folio, loff_t start, loff_t end) {
+  KFUNC("truncate_inode_partial_folio");
+  const loff_t pos = page_offset(folio->index);
+  const loff_t size = loff_t(folio_nr_pages(folio) * PAGE_SIZE);
+  const loff_t offset = pos < start ? start - pos : 0;
+  const loff_t length = uint64_t(pos + size) <= uint64_t(end) ? size - offset : end + 1 - pos - offset;
+  wait_on_page_writeback(folio);
+  if (length == size) {
+    truncate_inode_folio(folio->mapping, folio);
+    return true;
+  }
+  // We may be zeroing pages we're about to discard, but it avoids doing a
+  // complex calculation here, and then doing the zeroing anyway if the
+  // page split fails.
+  for (loff_t at = offset; at < offset + length;) {
+    page* p = folio + (at >> PAGE_SHIFT);
+    const loff_t in_page = at & loff_t(PAGE_SIZE - 1);
+    const loff_t n = std::min<loff_t>(loff_t(PAGE_SIZE) - in_page, offset + length - at);
+    point_write("truncate_inode_partial_folio:folio_zero_range", obj_page_data(p));
+    std::memset(p->data + in_page, 0, size_t(n));
+    at += n;
+  }
+  if (!folio_test_large(folio)) return true;
+  if (try_folio_split_or_unmap(folio)) return true;
+  point_read("truncate_inode_partial_folio:folio_test_dirty", obj_page_flags(folio));
+  if (PageDirty(folio)) return false;
+  truncate_inode_folio(folio->mapping, folio);
+  return true;
+}
+
+// __filemap_get_folio(FGP_LOCK): the folio holding index, locked and still
+// in the mapping, or nullptr.
+page* filemap_lock_folio(address_space* mapping, pgoff_t index) {
+  page* p = find_lock_page(mapping, index);
+  return p ? page_folio(p) : nullptr;
+}
+
+}  // namespace
+
+void unmap_folio_range(page* folio) {
+  unmap_mapping_range(folio->mapping, page_offset(folio->index), loff_t(folio_nr_pages(folio) * PAGE_SIZE), 0);
+}
+
+void truncate_inode_pages_range(address_space* mapping, loff_t lstart, loff_t lend) {
+  KFUNC("truncate_inode_pages_range");
+  page* batch[PAGEVEC_SIZE];
+
+  point_read("truncate_inode_pages_range:mapping_empty", obj_nrpages(mapping));
+  if (mapping->nrpages == 0) return;
+
+  // 'start' and 'end' always covers the range of pages to be fully
+  // truncated; end is exclusive, lend inclusive (-1: unsigned, so the end).
+  pgoff_t start((uint64_t(lstart) + PAGE_SIZE - 1) >> PAGE_SHIFT);
+  pgoff_t end = lend == -1 ? pgoff_max() : pgoff_t(uint64_t(lend + 1) >> PAGE_SHIFT);
+
+  pgoff_t index = start;
+  while (index < end) {
+    const unsigned n = find_lock_entries(mapping, &index, end - 1, batch);
+    if (!n) break;
+    for (unsigned i = 0; i < n; ++i) truncate_cleanup_folio(batch[i]);
+    // delete_from_page_cache_batch
+    for (unsigned i = 0; i < n; ++i) filemap_remove_folio(batch[i]);
+    for (unsigned i = 0; i < n; ++i) unlock_page(batch[i]);
+    pagevec_release(batch, n);
+  }
+
+  const pgoff_t lstart_index(uint64_t(lstart >> PAGE_SHIFT));
+  const pgoff_t lend_index(uint64_t(lend >> PAGE_SHIFT));  // lend -1: beyond any folio
+  bool same_folio = lstart_index == lend_index;
+  if (page* folio = filemap_lock_folio(mapping, lstart_index)) {
+    same_folio = lend < page_offset(folio_next_index(folio));
+    if (!truncate_inode_partial_folio(folio, lstart, lend)) {
+      start = folio_next_index(folio);
+      if (same_folio) end = folio->index;
+    }
+    unlock_page(folio);
+    put_page(folio);
+  }
+  if (!same_folio) {
+    if (page* folio = filemap_lock_folio(mapping, lend_index)) {
+      if (!truncate_inode_partial_folio(folio, lstart, lend)) end = folio->index;
+      unlock_page(folio);
+      put_page(folio);
+    }
+  }
+
+  index = start;
+  while (index < end) {
+    const unsigned n = find_get_entries(mapping, &index, end - 1, batch);
+    if (!n) {
+      // If all gone from start onwards, we're done.
+      if (index == start) break;
+      // Otherwise restart to make sure all gone.
+      index = start;
+      sim().retry("truncate_inode_pages_range:restart");
+      continue;
+    }
+    for (unsigned i = 0; i < n; ++i) {
+      page* folio = batch[i];
+      // We rely upon deletion not changing folio->index.
+      lock_page(folio);
+      wait_on_page_writeback(folio);
+      truncate_inode_folio(mapping, folio);
+      unlock_page(folio);
+    }
+    pagevec_release(batch, n);
+  }
+}
+
+}  // namespace faultline::mm::v6
