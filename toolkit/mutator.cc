@@ -439,7 +439,7 @@ bool remove_task(Ctx& c) {
 bool add_fault(Ctx& c) {
   if (uint32_t(c.s.faults_size()) >= c.lim.faults) return false;
   Fault* f = c.s.add_faults();
-  f->set_kind(Fault::Kind(c.below(4)));
+  f->set_kind(Fault::Kind(c.below(Fault::Kind_ARRAYSIZE)));
   f->set_nth(uint32_t(1 + c.below(4)));
   f->set_count(c.chance(20) ? 1000 : 1);
   return true;
@@ -456,7 +456,7 @@ bool remove_fault(Ctx& c) {
 bool change_file(Ctx& c) {
   if (!c.s.files_size()) return false;
   File* f = c.s.mutable_files(int(random_file(c)));
-  switch (c.below(4)) {
+  switch (c.below(5)) {
     case 0: f->set_size(c.below(uint64_t(mm::kMaxFileBytes) / 4)); break;
     case 1: {
       if (f->kind() == File::SHMEM) return false;
@@ -468,7 +468,13 @@ bool change_file(Ctx& c) {
         pages->Add(uint32_t(c.below(npages)));
       break;
     }
-    case 2: f->set_ra_pages(uint32_t(c.below(5))); break;
+    // Up to 8: a window that holds a PMD-order folio.
+    case 2: f->set_ra_pages(uint32_t(c.below(9))); break;
+    case 3:
+      // Large folios (6.x kernels; earlier ones ignore it).
+      if (f->kind() != File::REGULAR || f->launder_page()) return false;
+      f->set_folio_order(uint32_t(c.below(mm::MAX_PAGECACHE_ORDER + 1)));
+      break;
     default:
       if (f->kind() == File::REGULAR)
         f->set_page_mkwrite(!f->page_mkwrite());
