@@ -43,15 +43,42 @@ void submit_page_io(page* p, bool write) {
 
 namespace {
 
-// The last request of a folio to complete ends its I/O; true with the
-// folio's error (any of its requests failed) in *error.
-bool folio_io_done(page* folio, bool rq_error, bool* error) {
-  folio->io_error |= rq_error;
-  if (--folio->io_pending) return false;
-  *error = folio->io_error;
-  folio->io_error = false;
-  return true;
+// The read of the whole folio is done: uptodate, or PG_error; unlocked.
+void folio_end_read(page* folio, bool error) {
+  if (error) {
+    ClearPageUptodate(folio);
+    SetPageError(folio);
+  } else {
+    SetPageUptodate(folio);
+  }
+  unlock_page(folio);
 }
+
+// The last request of a folio to complete ends its I/O, with the folio's
+// error (any of its requests failed).
+void folio_io_done(page* folio, bool rq_error, bool write) {
+  folio->io_error |= rq_error;
+  if (--folio->io_pending) return;
+  const bool error = folio->io_error;
+  folio->io_error = false;
+  if (write)
+    end_page_writeback(folio);
+  else
+    folio_end_read(folio, error);
+}
+
+}  // namespace
+
+// The requests of a folio's first nr pages; the folio's I/O cannot end
+// before the last is queued (a bias on io_pending, as iomap's
+// read_bytes_pending and the bio chain have).
+void submit_folio_io(page* folio, unsigned long nr, bool write) {
+  ++folio->io_pending;
+  for (unsigned long i = 0; i < nr; ++i) submit_page_io(folio + i, write);
+  folio_io_done(folio, false, write);
+}
+
+namespace {
 
 // end_buffer_async_read / mpage_end_io_read: the page becomes uptodate (or
 // gets PG_error) and is unlocked, a large folio when all its pages are read.
@@ -66,15 +93,7 @@ void end_io_read(const IoRequest& rq) {
     bdev_read(rq.block, p->data);
     std::memset(p->data + valid, 0, PAGE_SIZE - size_t(valid));
   }
-  bool error = false;
-  if (!folio_io_done(compound_head(p), rq.error, &error)) return;
-  if (error) {
-    ClearPageUptodate(p);
-    SetPageError(p);
-  } else {
-    SetPageUptodate(p);
-  }
-  unlock_page(p);
+  folio_io_done(compound_head(p), rq.error, false);
 }
 
 void end_io_write(const IoRequest& rq) {
@@ -91,8 +110,7 @@ void end_io_write(const IoRequest& rq) {
     point_write("end_buffer_async_write:disk", obj_disk(rq.host, p->index));
     bdev_write(rq.block, 0, p->data, unsigned(valid));
   }
-  bool error = false;
-  if (folio_io_done(compound_head(p), rq.error, &error)) end_page_writeback(p);
+  folio_io_done(compound_head(p), rq.error, true);
 }
 
 }  // namespace

@@ -48,13 +48,11 @@ namespace {
 // stays locked until completion. The buffer is mapped now (a hole stays
 // unmapped and reads as zeros).
 int blockfs_readpage(inode* file, page* p) {
-  for (unsigned long i = 0; i < folio_nr_pages(p); ++i) {
-    page* sub = p + i;
-    // block_read_full_page maps the buffers inside i_size; those beyond it
-    // are zeroed, not mapped (the I/O reads i_size as the submission does).
+  // block_read_full_page maps the buffers inside i_size; those beyond it
+  // are zeroed, not mapped (the I/O reads i_size as the submission does).
+  for (page* sub = p; sub < p + folio_nr_pages(p); ++sub)
     if (page_offset(sub->index) < file->i_size) sub->b_blocknr = blockfs_get_block(file, sub->index, false);
-    submit_page_io(sub, false);
-  }
+  submit_folio_io(p, folio_nr_pages(p), false);
   return 0;
 }
 
@@ -84,7 +82,7 @@ int blockfs_writepage(page* p) {
     if (sub->b_blocknr == kNoBlock) sub->b_blocknr = blockfs_get_block(host, sub->index, true);
   test_set_page_writeback(p);
   unlock_page(p);
-  for (page* sub = p; sub <= last; ++sub) submit_page_io(sub, true);
+  submit_folio_io(p, nr, true);
   return 0;
 }
 

@@ -17,6 +17,7 @@ constexpr EraOps kLinux26 = {
     .fault_allow_retry = false,
     .get_inode = {blockfs_get_inode, shmem_get_inode, legacy_driver_get_inode},
     .truncate_inode_pages_range = truncate_inode_pages_range,
+    .invalidate_inode_pages2_range = invalidate_inode_pages2_range,
 };
 
 // Linux 3.15 to 5.15: vmcore/v3, over the 2.6 era's code with its switches.
@@ -25,6 +26,7 @@ constexpr EraOps kLinux3 = {
     .fault_allow_retry = true,
     .get_inode = {v3::ext4_get_inode, v3::shmem_get_inode, legacy_driver_get_inode},
     .truncate_inode_pages_range = v3::truncate_inode_pages_range,
+    .invalidate_inode_pages2_range = invalidate_inode_pages2_range,
 };
 
 // Linux 6.12 to 7.0: vmcore/v6 (folios, fault-around, the folio-era
@@ -34,6 +36,7 @@ constexpr EraOps kLinux6 = {
     .fault_allow_retry = true,
     .get_inode = {v3::ext4_get_inode, v3::shmem_get_inode, legacy_driver_get_inode},
     .truncate_inode_pages_range = v6::truncate_inode_pages_range,
+    .invalidate_inode_pages2_range = v6::invalidate_inode_pages2_range,
 };
 
 }  // namespace

@@ -19,6 +19,8 @@ struct EraOps {
   // What truncate_pagecache and truncate_pagecache_range (3.x on) call: the
   // era's truncate of pages or folios (lend inclusive, -1: to the end).
   void (*truncate_inode_pages_range)(address_space* mapping, loff_t lstart, loff_t lend);
+  // What O_DIRECT's invalidation calls (pages, or folios).
+  int (*invalidate_inode_pages2_range)(address_space* mapping, pgoff_t start, pgoff_t end);
 };
 
 const EraOps& era_ops(Era era);

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "vmcore/checks/checks.h"
+#include "vmcore/kernel/era.h"
 #include "vmcore/kernel/oops.h"
 #include "vmcore/mm/locking.h"
 #include "vmcore/mm/mm.h"
@@ -93,7 +94,7 @@ int64_t nfs_revalidate_mapping(inode* inode) {
     unmap_mapping_range(mapping, 0, 0, 0);
     filemap_write_and_wait(mapping);
   }
-  return invalidate_inode_pages2(mapping);
+  return kernel().era->invalidate_inode_pages2_range(mapping, pgoff_t(0), pgoff_max());
 }
 
 int64_t sys_read(const Op& op, OpOutput* out) {

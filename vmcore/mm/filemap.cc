@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "vmcore/kernel/era.h"
 #include "vmcore/kernel/oops.h"
 #include "vmcore/mm/locking.h"
 #include "vmcore/mm/mm.h"
@@ -841,13 +842,13 @@ long generic_file_direct_IO(inode* file, loff_t pos, const uint8_t* data, unsign
   const pgoff_t last = pgoff_t(uint64_t(pos + loff_t(len) - 1) >> PAGE_CACHE_SHIFT);
   if (retval == 0 && cfg().direct_io_invalidate_before) {
     point_read("generic_file_direct_IO:nrpages_before", obj_nrpages(mapping));
-    if (mapping->nrpages) retval = invalidate_inode_pages2_range(mapping, first, last);
+    if (mapping->nrpages) retval = kernel().era->invalidate_inode_pages2_range(mapping, first, last);
   }
   if (retval == 0) {
     retval = mapping->a_ops->direct_IO(file, pos, data, len);
     point_read("generic_file_direct_IO:nrpages", obj_nrpages(mapping));
     if (mapping->nrpages) {
-      const int err = invalidate_inode_pages2_range(mapping, first, last);
+      const int err = kernel().era->invalidate_inode_pages2_range(mapping, first, last);
       // 2.6.24 tries again after the I/O and ignores the result.
       if (err && !cfg().direct_io_invalidate_before) retval = err;
     }

@@ -244,6 +244,9 @@ int64_t vfs_getattr(inode* inode);
 uint32_t blockfs_get_block(inode* inode, pgoff_t idx, bool create);
 void blockfs_free_blocks(inode* inode, pgoff_t start, pgoff_t end);
 void submit_page_io(page* p, bool write);
+// The I/O of a folio's first nr pages, ended (unlocked or out of writeback)
+// when all of it completes.
+void submit_folio_io(page* folio, unsigned long nr, bool write);
 // The block device's data: a hole (kNoBlock) reads as zeros.
 void bdev_read(uint32_t block, uint8_t* to);
 void bdev_write(uint32_t block, unsigned offset, const uint8_t* from, unsigned n);

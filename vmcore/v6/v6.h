@@ -27,6 +27,9 @@ int filemap_map_pages(vm_area_struct* vma, vm_fault* vmf, pgoff_t start_pgoff, p
 void unmap_folio_range(page* folio);
 // lend: the last byte, inclusive (-1: to the end).
 void truncate_inode_pages_range(address_space* mapping, loff_t lstart, loff_t lend);
+// Unmaps (before and under each folio's lock) and removes the folios of
+// [start, end]; -EBUSY if one could not go (dirty again, or moved).
+int invalidate_inode_pages2_range(address_space* mapping, pgoff_t start, pgoff_t end);
 
 // ---- mm/huge_memory.c -------------------------------------------------------------
 // split_folio: the locked folio becomes order-0 pages (its pages beyond EOF

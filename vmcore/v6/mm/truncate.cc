@@ -127,6 +127,11 @@ bool truncate_inode_partial_folio(page* folio, loff_t start, loff_t end) {
     std::memset(p->data + in_page, 0, size_t(n));
     at += n;
   }
+  // folio_invalidate (block_invalidate_folio): the buffers wholly inside
+  // the range are discarded; their blocks are being freed.
+  for (loff_t at = (offset + loff_t(PAGE_SIZE) - 1) & loff_t(PAGE_MASK); at + loff_t(PAGE_SIZE) <= offset + length;
+       at += loff_t(PAGE_SIZE))
+    folio[at >> PAGE_SHIFT].b_blocknr = kNoBlock;
   if (!folio_test_large(folio)) return true;
   if (try_folio_split_or_unmap(folio)) return true;
   point_read("truncate_inode_partial_folio:folio_test_dirty", obj_page_flags(folio));
@@ -146,6 +151,66 @@ page* filemap_lock_folio(address_space* mapping, pgoff_t index) {
 
 void unmap_folio_range(page* folio) {
   unmap_mapping_range(folio->mapping, page_offset(folio->index), loff_t(folio_nr_pages(folio) * PAGE_SIZE), 0);
+}
+
+namespace {
+
+// folio_unmap_invalidate: under the folio lock, unmap what a fault mapped
+// since the range unmap, launder, and take the folio out unless it is dirty
+// again (-EBUSY).
+int folio_unmap_invalidate(address_space* mapping, page* folio) {
+  if (folio_mapped(folio)) unmap_folio_range(folio);
+  BUG_ON(folio_mapped(folio), "folio_unmap_invalidate:folio_mapped", "folio mapped after unmap_mapping_folio");
+  if (PageDirty(folio) && mapping->a_ops->launder_page)
+    if (const int ret = mapping->a_ops->launder_page(folio)) return ret;
+  access_note("folio_unmap_invalidate:folio->mapping", obj_page_mapping(folio), sim::Access::Read);
+  if (folio->mapping != mapping) return -EBUSY;
+  write_lock_irq(&mapping->tree_lock, "folio_unmap_invalidate:xa_lock_irq");
+  access_note("folio_unmap_invalidate:folio_test_dirty", obj_page_flags(folio), sim::Access::Read);
+  if (PageDirty(folio)) {
+    write_unlock_irq(&mapping->tree_lock, "folio_unmap_invalidate:xa_unlock_irq_failed");
+    return -EBUSY;
+  }
+  __remove_from_page_cache(folio);
+  write_unlock_irq(&mapping->tree_lock, "folio_unmap_invalidate:xa_unlock_irq");
+  put_page(folio);  // filemap_free_folio
+  return 1;
+}
+
+}  // namespace
+
+int invalidate_inode_pages2_range(address_space* mapping, pgoff_t start, pgoff_t end) {
+  KFUNC("invalidate_inode_pages2_range");
+  page* batch[PAGEVEC_SIZE];
+  int ret = 0;
+  bool did_range_unmap = false;
+  point_read("invalidate_inode_pages2_range:mapping_empty", obj_nrpages(mapping));
+  if (mapping->nrpages == 0) return 0;
+  pgoff_t index = start;
+  while (const unsigned n = find_get_entries(mapping, &index, end, batch)) {
+    for (unsigned i = 0; i < n; ++i) {
+      page* folio = batch[i];
+      // If the folio is mapped, before taking its lock, zap the rest of the
+      // file in one hit.
+      if (!did_range_unmap && page_mapped(folio, "invalidate_inode_pages2_range:folio_mapped")) {
+        const pgoff_t from = std::max(folio->index, start);
+        unmap_mapping_range(mapping, page_offset(from), loff_t((end - from + 1) << PAGE_SHIFT), 0);
+        did_range_unmap = true;
+      }
+      lock_page(folio);
+      access_note("invalidate_inode_pages2_range:folio->mapping", obj_page_mapping(folio), sim::Access::Read);
+      if (folio->mapping != mapping) {
+        unlock_page(folio);
+        continue;
+      }
+      wait_on_page_writeback(folio);
+      const int ret2 = folio_unmap_invalidate(mapping, folio);
+      if (ret2 < 0) ret = ret2;
+      unlock_page(folio);
+    }
+    pagevec_release(batch, n);
+  }
+  return ret;
 }
 
 void truncate_inode_pages_range(address_space* mapping, loff_t lstart, loff_t lend) {
@@ -175,7 +240,9 @@ void truncate_inode_pages_range(address_space* mapping, loff_t lstart, loff_t le
   const pgoff_t lend_index(uint64_t(lend >> PAGE_SHIFT));  // lend -1: beyond any folio
   bool same_folio = lstart_index == lend_index;
   if (page* folio = filemap_lock_folio(mapping, lstart_index)) {
-    same_folio = lend < page_offset(folio_next_index(folio));
+    // loff_t against folio_pos + folio_size (size_t): an unsigned compare,
+    // so lend == -1 (to the end) is never in the same folio.
+    same_folio = uint64_t(lend) < uint64_t(page_offset(folio_next_index(folio)));
     if (!truncate_inode_partial_folio(folio, lstart, lend)) {
       start = folio_next_index(folio);
       if (same_folio) end = folio->index;
