@@ -48,6 +48,7 @@ namespace {
 // stays locked until completion. The buffer is mapped now (a hole stays
 // unmapped and reads as zeros).
 int blockfs_readpage(inode* file, page* p) {
+  p = page_folio(p);  // ->read_folio: 2.6's callers pass the page
   // block_read_full_page maps the buffers inside i_size; those beyond it
   // are zeroed, not mapped (the I/O reads i_size as the submission does).
   for (page* sub = p; sub < p + folio_nr_pages(p); ++sub)
@@ -61,6 +62,7 @@ int blockfs_readpage(inode* file, page* p) {
 // wholly beyond it are not written.
 int blockfs_writepage(page* p) {
   KFUNC("block_write_full_page");
+  p = page_folio(p);
   inode* host = p->mapping->host;
   const loff_t i_size = i_size_read(host, "block_write_full_page:i_size_read");
   const pgoff_t end_index = pgoff_t(uint64_t(i_size) >> PAGE_CACHE_SHIFT);
