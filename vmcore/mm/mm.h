@@ -55,6 +55,8 @@ inline pgoff_t folio_next_index(const page* folio) { return folio->index + folio
 inline bool folio_contains(const page* folio, pgoff_t index) {
   return index >= folio->index && index < folio_next_index(folio);
 }
+// tmpfs: the one mapping that keeps PMDs across i_size on purpose.
+inline bool shmem_mapping(const address_space* mapping) { return mapping->host->kind == FileKind::Shmem; }
 // Any pte or PMD maps a page of the folio.
 bool folio_mapped(const page* folio);
 inline int folio_ref_count(const page* folio) { return folio->_count; }

@@ -21,7 +21,6 @@ pgoff_t size_in_pages(inode* i, sim::Label where) {
   return pgoff_t((uint64_t(i_size_read(i, where)) + PAGE_SIZE - 1) >> PAGE_SHIFT);
 }
 
-bool shmem_mapping(const address_space* mapping) { return mapping->host->kind == FileKind::Shmem; }
 
 // The lockless lookup: the folio holding index, referenced, or nullptr.
 page* filemap_get_folio(address_space* mapping, pgoff_t index) {

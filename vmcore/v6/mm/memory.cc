@@ -25,7 +25,6 @@ constexpr unsigned long HPAGE_PMD_MASK = ~(PMD_SIZE - 1);
 pmd_t* pmd_offset(mm_struct* mm, unsigned long address) { return &mm->pmd[(address >> PAGE_SHIFT) / PTRS_PER_PTE]; }
 unsigned long pte_index(unsigned long address) { return (address >> PAGE_SHIFT) % PTRS_PER_PTE; }
 unsigned long vma_pages(const vm_area_struct* vma) { return (vma->vm_end - vma->vm_start) >> PAGE_SHIFT; }
-bool shmem_mapping(const address_space* mapping) { return mapping->host->kind == FileKind::Shmem; }
 
 // The VMA maps the PMD-aligned range around address, at a file offset that
 // a PMD-order folio can fill (thp_vma_suitable_order).

@@ -19,7 +19,6 @@ namespace {
 
 constexpr unsigned PAGEVEC_SIZE = 15;  // a folio_batch of the model
 
-bool shmem_mapping(const address_space* mapping) { return mapping->host->kind == FileKind::Shmem; }
 
 // Unmaps the folio if mapped, cancels its dirtiness.
 void truncate_cleanup_folio(page* folio) {
