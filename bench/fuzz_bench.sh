@@ -33,8 +33,8 @@ ENGINES=${ENGINES:-libfuzzer afl}
 COVERAGE=${COVERAGE:-1 0}
 MAX_RUNS=${MAX_RUNS:-0}
 JOBS=${JOBS:-1}
-BIN=build/bin
-DICT=$PWD/build/fuzz_schedule.dict
+BIN=${BIN:-build/bin}  # another build: e.g. a copy that a rebuild leaves alone
+DICT=${DICT:-$PWD/build/fuzz_schedule.dict}
 MUTATOR=$PWD/build/lib/libfaultline_afl_mutator.so
 WORK=$(mktemp -d /tmp/faultline-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
