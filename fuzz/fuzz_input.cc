@@ -38,9 +38,10 @@ bool matches(const std::vector<std::string>& list, const std::string& signature)
 Config read_config() {
   Config c;
   if (const char* k = std::getenv("FAULTLINE_KERNEL"); k && *k) {
-    c.kernel = mm::preset_config(k);
+    std::string error;
+    c.kernel = mm::parse_kernel_spec(k, &error);
     if (!c.kernel) {
-      fmt::print(stderr, "faultline: FAULTLINE_KERNEL: unknown kernel preset \"{}\"\n", k);
+      fmt::print(stderr, "faultline: FAULTLINE_KERNEL: {}\n", error);
       std::exit(2);
     }
     c.kernel_message = kernel_message(*c.kernel);

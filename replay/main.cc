@@ -8,11 +8,10 @@ namespace faultline::cli {
 
 bool parse_kernel(const std::string& preset, std::optional<mm::KernelConfig>* out) {
   if (preset.empty()) return true;
-  *out = mm::preset_config(preset);
+  std::string error;
+  *out = mm::parse_kernel_spec(preset, &error);
   if (*out) return true;
-  std::string known;
-  for (const mm::PresetInfo& p : mm::kernel_presets()) known += fmt::format(" {}", p.name);
-  error_line(fmt::format("unknown kernel preset \"{}\" (known:{})", preset, known));
+  error_line(error);
   return false;
 }
 

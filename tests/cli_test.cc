@@ -246,6 +246,30 @@ TEST_F(Cli, KernelsListsPresetsAndSwitches) {
     EXPECT_NE(r.output.find(s), std::string::npos) << s;
 }
 
+TEST(KernelSpec, IsAPresetThenSwitchesTurnedOnOrOff) {
+  std::string error;
+  const auto rc1 = mm::parse_kernel_spec("v6.18-rc1", &error);
+  ASSERT_TRUE(rc1) << error;
+  EXPECT_EQ(*rc1, *mm::preset_config("v6.18-rc1"));
+  const auto off = mm::parse_kernel_spec("v6.12-shmem_undo_split_large", &error);
+  ASSERT_TRUE(off) << error;
+  EXPECT_FALSE(off->shmem_undo_split_large);
+  EXPECT_EQ(mm::describe_config(*off), "v6.12 -shmem_undo_split_large");
+  const auto both = mm::parse_kernel_spec("v6.18-rc1+map_within_isize-shmem_undo_split_large", &error);
+  ASSERT_TRUE(both) << error;
+  EXPECT_TRUE(both->map_within_isize);
+  EXPECT_FALSE(both->shmem_undo_split_large);
+  EXPECT_TRUE(mm::parse_kernel_spec("", &error));  // v2.6.20
+  for (const auto& [spec, message] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"v9", "unknown kernel preset \"v9\""},
+           {"v6.12+bogus", "unknown switch \"bogus\""},
+           {"v6.12-rc1", "unknown switch \"rc1\""},
+           {"v5.15+fault_around_file_end", "is a change to the 6.x-7.0 era's code"}}) {
+    EXPECT_FALSE(mm::parse_kernel_spec(spec, &error)) << spec;
+    EXPECT_NE(error.find(message), std::string::npos) << spec << ": " << error;
+  }
+}
+
 TEST_F(Cli, BadFilesGiveExit2AndOneLineNamingTheProblem) {
   const std::string bin =
       to_binary(testing::schedule_from_file(source("corpus/regressions/fault_vs_invalidate.txtpb")));

@@ -164,6 +164,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"files { size: 16 folio_order: 4 }", "files[0].folio_order"},
                       BadCase{"files { kind: SHMEM size: 16 folio_order: 1 }", "files[0].folio_order"},
                       BadCase{"files { size: 16 launder_page: true folio_order: 1 }", "files[0].folio_order"},
+                      BadCase{"files { size: 16 shmem_huge: SHMEM_HUGE_ALWAYS }", "files[0].shmem_huge"},
+                      BadCase{"files { kind: SHMEM shmem_huge: 7 }", "files[0].shmem_huge"},
                       BadCase{"kernel { preset: \"v5.15\" switches { name: \"fault_around_file_end\" enabled: true } }",
                               "kernel.switches"},
                       BadCase{"files { size: 16 } processes { mappings { file: 0 addr: 3 length: 16 } }",

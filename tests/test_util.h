@@ -46,15 +46,8 @@ inline Schedule schedule_from_file(const std::filesystem::path& p) {
 
 // A kernel as "preset" or "preset+switch+switch" (switches turned on).
 inline std::optional<mm::KernelConfig> kernel_from_spec(std::string_view spec) {
-  std::vector<mm::SwitchSetting> on;
-  const size_t plus = spec.find('+');
-  for (size_t at = plus; at != std::string_view::npos;) {
-    const size_t next = spec.find('+', at + 1);
-    on.push_back({spec.substr(at + 1, next == std::string_view::npos ? next : next - at - 1), true});
-    at = next;
-  }
   std::string error;
-  auto cfg = mm::build_config(spec.substr(0, plus), on, &error);
+  auto cfg = mm::parse_kernel_spec(spec, &error);
   EXPECT_TRUE(cfg) << spec << ": " << error;
   return cfg;
 }

@@ -146,6 +146,9 @@ void build_files(mm::Kernel& k, checks::Checks& c, const Schedule& s) {
     in.has_launder_page = f.launder_page();
     in.driver_nopage = DriverNopage(f.driver_nopage());
     in.i_data.max_folio_order = k.cfg.era >= mm::Era::Linux6 ? uint8_t(f.folio_order()) : 0;
+    static_assert(int(ShmemHuge::Always) == File::SHMEM_HUGE_ALWAYS &&
+                  int(ShmemHuge::WithinSize) == File::SHMEM_HUGE_WITHIN_SIZE);
+    in.info.huge = k.cfg.era >= mm::Era::Linux6 ? ShmemHuge(f.shmem_huge()) : ShmemHuge::Never;
     in.name = f.name().c_str();
     k.era->get_inode[size_t(in.kind)](&in);
     in.i_mutex.set_obj({sim::ObjKind::IMutex, i, 0});

@@ -186,19 +186,20 @@ uint8_t file_byte_now(const Kernel& k, const inode& in, loff_t at) {
 }
 
 // A punch that succeeded changed no byte outside its range: every byte inside
-// EOF that the oracle knows, that nothing else changed meanwhile, still
-// holds its value.
+// EOF that the oracle knows still holds its value, unless something other
+// than a store (which completes at once) changed it meanwhile.
 void check_punch_kept_outside(Checks& c, const inode& in, const ChangeWindow& w) {
   const FileOracle& o = c.files[w.file];
   const loff_t size = std::min<loff_t>(in.i_size, kMaxFileBytes);
   for (loff_t at = 0; at < size; ++at) {
-    if ((at >= w.start && at < w.end) || !o.determinate[at] || o.inflight[at] || o.last_change[at] >= w.begin_step)
+    if ((at >= w.start && at < w.end) || !o.determinate[at] || o.inflight[at] ||
+        (o.last_change[at] >= w.begin_step && o.last_how[at] != Change::Store))
       continue;
     const uint8_t now_value = file_byte_now(*c.kernel, in, at);
     if (now_value == o.value[at]) continue;
     report(Finding{"faultline: a hole punch changed data outside its range",
                    fmt::format("file {}: punched [{}, {}); offset {} now reads {:#04x}, it held {:#04x}\n"
-                               "last change before the punch: {}\n",
+                               "last change: {}\n",
                                w.file, w.start, w.end, at, now_value, o.value[at], change_description(o.last_how[at])),
                    fmt::format("punch-outside-range:{}", in.kind == FileKind::Shmem ? "tmpfs" : "blockfs")});
   }
@@ -289,6 +290,8 @@ std::optional<Finding> check_mapped_beyond_eof(Checks& c, inode* inode, loff_t s
       if (!vma || vma->vm_file != inode) continue;
       const uint64_t index = linear_index(vma, addr).v;
       if (index < size || (index < kMaxFilePages && c.pages_being_written[inode->i_ino][index])) continue;
+      // tmpfs maps its huge folios with PMDs across i_size on purpose.
+      if (inode->kind == FileKind::Shmem && mm->pmd[vpn / PTRS_PER_PTE] == pmd_t::Huge) continue;
       const page* p = &k.frames[mm->pte[vpn].frame];
       const bool anon = PageAnon(p);
       // A legacy ->nopage with its own lookup checks i_size before it reads

@@ -18,6 +18,7 @@ constexpr EraOps kLinux26 = {
     .get_inode = {blockfs_get_inode, shmem_get_inode, legacy_driver_get_inode},
     .truncate_inode_pages_range = truncate_inode_pages_range,
     .invalidate_inode_pages2_range = invalidate_inode_pages2_range,
+    .shmem_truncate_range = nullptr,  // 2.6's tmpfs calls its own
 };
 
 // Linux 3.15 to 5.15: vmcore/v3, over the 2.6 era's code with its switches.
@@ -27,6 +28,7 @@ constexpr EraOps kLinux3 = {
     .get_inode = {v3::ext4_get_inode, v3::shmem_get_inode, legacy_driver_get_inode},
     .truncate_inode_pages_range = v3::truncate_inode_pages_range,
     .invalidate_inode_pages2_range = invalidate_inode_pages2_range,
+    .shmem_truncate_range = v3::shmem_truncate_range,
 };
 
 // Linux 6.12 to 7.0: vmcore/v6 (folios, fault-around, the folio-era
@@ -37,6 +39,7 @@ constexpr EraOps kLinux6 = {
     .get_inode = {v3::ext4_get_inode, v3::shmem_get_inode, legacy_driver_get_inode},
     .truncate_inode_pages_range = v6::truncate_inode_pages_range,
     .invalidate_inode_pages2_range = v6::invalidate_inode_pages2_range,
+    .shmem_truncate_range = v6::shmem_truncate_range,
 };
 
 }  // namespace

@@ -21,6 +21,9 @@ struct EraOps {
   void (*truncate_inode_pages_range)(address_space* mapping, loff_t lstart, loff_t lend);
   // What O_DIRECT's invalidation calls (pages, or folios).
   int (*invalidate_inode_pages2_range)(address_space* mapping, pgoff_t start, pgoff_t end);
+  // What tmpfs's truncate and hole punch call (3.x on): shmem_undo_range
+  // over pages, or over folios (lend inclusive, -1: to the end).
+  void (*shmem_truncate_range)(inode* inode, loff_t lstart, loff_t lend);
 };
 
 const EraOps& era_ops(Era era);

@@ -84,6 +84,10 @@ const SwitchInfo kSwitches[] = {
      "filemap_map_pages computes end_pgoff from i_size before next_uptodate_folio: one i_size read for both "
      "checks (the nr_pages underflow fix)",
      "fault_around_file_end", Era::Linux6},
+    {"shmem_undo_split_large", &KernelConfig::shmem_undo_split_large, "6.7 (55ac8bbe358b, 6.6.y)",
+     "shmem_undo_range's second pass splits a large folio instead of dropping it whole (a THP faulted in "
+     "over the hole meanwhile kept data outside it)",
+     nullptr, Era::Linux6},
 };
 
 const std::vector<PresetInfo>& presets() {
@@ -163,6 +167,7 @@ const std::vector<PresetInfo>& presets() {
     // folio splitting on truncate.
     std::vector<const char*> v612 = v515;
     v612.push_back("fault_around_file_end");
+    v612.push_back("shmem_undo_split_large");
     p.push_back({"v6.12",
                  "large folios, fault-around capped at file_end (743a2753a02e); PMD mappings across i_size",
                  Era::Linux6,
@@ -253,6 +258,29 @@ std::optional<KernelConfig> build_config(std::string_view preset, std::span<cons
     }
   }
   return cfg;
+}
+
+std::optional<KernelConfig> parse_kernel_spec(std::string_view spec, std::string* error) {
+  std::string_view preset;
+  for (const PresetInfo& p : presets()) {
+    const std::string_view name = p.name;
+    if (name.size() > preset.size() && spec.starts_with(name) &&
+        (spec.size() == name.size() || spec[name.size()] == '+' || spec[name.size()] == '-'))
+      preset = name;
+  }
+  if (preset.empty() && !spec.empty() && spec[0] != '+' && spec[0] != '-') {
+    std::string known;
+    for (const PresetInfo& p : presets()) known += fmt::format(" {}", p.name);
+    *error = fmt::format("unknown kernel preset \"{}\" (known:{}; switches follow as +name or -name)", spec, known);
+    return std::nullopt;
+  }
+  std::vector<SwitchSetting> switches;
+  for (size_t at = preset.size(); at < spec.size();) {
+    const size_t next = spec.find_first_of("+-", at + 1);
+    switches.push_back({spec.substr(at + 1, next == std::string_view::npos ? next : next - at - 1), spec[at] == '+'});
+    at = next == std::string_view::npos ? spec.size() : next;
+  }
+  return build_config(preset, switches, error);
 }
 
 namespace {

@@ -131,6 +131,10 @@ struct KernelConfig {
   // Baolin Wang, 2026-03 (7.0): filemap_map_pages computes end_pgoff before
   // next_uptodate_folio, so one i_size read governs both checks.
   bool fault_around_isize_once = false;
+  // 55ac8bbe358b (6.7, and 6.6.y): shmem_undo_range's second pass splits a
+  // large folio (truncate_inode_partial_folio) instead of dropping it whole,
+  // since a THP may have been faulted in over the range after the first.
+  bool shmem_undo_split_large = false;
 
   // ---- for tests only: no preset has it, no schedule can set it -------------
   // A find_lock_page broken as a user's own switch might break it: after
@@ -180,6 +184,10 @@ std::string describe_config(const KernelConfig& cfg);
 // ("fault_mkwrite_unlocked needs fault_vm_fault_locked").
 std::optional<KernelConfig> build_config(std::string_view preset, std::span<const SwitchSetting> switches,
                                          std::string* error);
+// A kernel spelled as on the command line and in `# expect:` lines: a preset,
+// then +switch or -switch for each change ("v6.12-shmem_undo_split_large").
+// The longest preset the spec starts with is its preset ("v6.18-rc1+x").
+std::optional<KernelConfig> parse_kernel_spec(std::string_view spec, std::string* error);
 // The preset of cfg's era closest to it, and the switches that make cfg of it
 // (how a recorder writes a kernel that is no preset).
 struct ConfigAsPreset {

@@ -186,6 +186,8 @@ inline constexpr unsigned long AS_EIO = 1;
 enum class FileKind : uint8_t { Regular, Shmem, Driver };
 // A Driver file's ->nopage (schedule.proto File.DriverNopage).
 enum class DriverNopage : uint8_t { WrapsFilemapNopage, OwnLookup, OwnLookupCanInvalidate };
+// tmpfs's huge= (schedule.proto File.ShmemHuge).
+enum class ShmemHuge : uint8_t { Never, Always, WithinSize };
 
 // shmem_inode_info (swap is left out of the model).
 struct shmem_inode_info {
@@ -193,6 +195,8 @@ struct shmem_inode_info {
   unsigned long flags = 0;  // SHMEM_PAGEIN, SHMEM_TRUNCATE
   unsigned long next_index = 0;
   unsigned long alloced = 0;
+  // SHMEM_SB(inode->i_sb)->huge: each file is on a tmpfs mount of its own.
+  ShmemHuge huge = ShmemHuge::Never;
 };
 
 inline constexpr unsigned long SHMEM_PAGEIN = 1;    // VM_READ in the kernel

@@ -345,6 +345,10 @@ struct Validator {
       if (!number(at, "folio_order", f.folio_order(), mm::MAX_PAGECACHE_ORDER)) return false;
       if (f.folio_order() && (f.kind() != File::REGULAR || f.launder_page()))
         return fail("{}: only REGULAR files without ->launder_page take a folio order", at.str("folio_order"));
+      if (!File::ShmemHuge_IsValid(f.shmem_huge()))
+        return fail("{}: unknown huge= {}", at.str("shmem_huge"), int(f.shmem_huge()));
+      if (f.shmem_huge() != File::SHMEM_HUGE_NEVER && f.kind() != File::SHMEM)
+        return fail("{}: only tmpfs (SHMEM) files have huge=", at.str("shmem_huge"));
       if (!File::DriverNopage_IsValid(f.driver_nopage()))
         return fail("{}: unknown ->nopage {}", at.str("driver_nopage"), int(f.driver_nopage()));
       if (f.driver_nopage() != File::WRAPS_FILEMAP_NOPAGE && f.kind() != File::DRIVER)

@@ -25,6 +25,10 @@ void truncate_pagecache_range(inode* inode, loff_t lstart, loff_t lend);
 int truncate_inode_page(address_space* mapping, page* p);
 
 // ---- mm/shmem.c and fs/ext4 ---------------------------------------------------------
+// A fault into a hole being punched waits for the punch (3.16 on): -1 to go
+// on with the fault, or the fault's result.
+int shmem_falloc_wait(vm_area_struct* vma, vm_fault* vmf, inode* inode);
+void shmem_truncate_range(inode* inode, loff_t lstart, loff_t lend);
 void shmem_get_inode(inode* inode);
 void ext4_get_inode(inode* inode);
 void nfs_get_inode(inode* inode);

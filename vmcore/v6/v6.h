@@ -21,7 +21,25 @@ int do_set_pmd(vm_area_struct* vma, unsigned long address, page* folio, bool wri
 int filemap_fault(vm_area_struct* vma, vm_fault* vmf);
 int filemap_map_pages(vm_area_struct* vma, vm_fault* vmf, pgoff_t start_pgoff, pgoff_t end_pgoff);
 
-// ---- mm/truncate.c --------------------------------------------------------------
+// ---- mm/memory.c, include/linux/huge_mm.h ---------------------------------------
+// The VMA maps the PMD-aligned range around address, at a file offset that
+// a PMD-order folio can fill (thp_vma_suitable_order).
+bool thp_vma_suitable_order(const vm_area_struct* vma, unsigned long address);
+
+// ---- mm/truncate.c, mm/internal.h ---------------------------------------------------
+constexpr unsigned PAGEVEC_SIZE = 15;  // a folio_batch of the model
+// The folios of [*start, end] wholly inside it and not busy, locked and
+// referenced; *start moves past the last.
+unsigned find_lock_entries(address_space* mapping, pgoff_t* start, pgoff_t end, page** batch);
+// The folios from *start to end, referenced; *start moves past the last.
+unsigned find_get_entries(address_space* mapping, pgoff_t* start, pgoff_t end, page** batch);
+// filemap_remove_folio and the page cache's references (filemap_free_folio).
+void filemap_remove_folio(page* folio);
+// Unmaps and removes a locked folio; -EIO if it left the mapping.
+int truncate_inode_folio(address_space* mapping, page* folio);
+// Zeroes the part of a locked folio inside [start, end] and splits it if
+// large; false if it stays large (dirty, not split).
+bool truncate_inode_partial_folio(page* folio, loff_t start, loff_t end);
 // unmap_mapping_folio: the ptes and PMDs of this folio in every mapping of
 // its file (private COWs are other pages and stay).
 void unmap_folio_range(page* folio);
@@ -35,5 +53,10 @@ int invalidate_inode_pages2_range(address_space* mapping, pgoff_t start, pgoff_t
 // split_folio: the locked folio becomes order-0 pages (its pages beyond EOF
 // leave the cache); 0, or -ENOMEM / -EAGAIN / -EBUSY and the folio is whole.
 int split_folio(page* folio);
+
+// ---- mm/shmem.c ---------------------------------------------------------------------
+int shmem_fault(vm_area_struct* vma, vm_fault* vmf);
+// shmem_undo_range of a truncate (lend -1) or a hole punch.
+void shmem_truncate_range(inode* inode, loff_t lstart, loff_t lend);
 
 }  // namespace faultline::mm::v6

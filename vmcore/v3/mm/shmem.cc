@@ -8,26 +8,17 @@
 #include <cstring>
 
 #include "vmcore/mm/locking.h"
+#include "vmcore/kernel/era.h"
 #include "vmcore/v3/v3.h"
+#include "vmcore/v6/v6.h"
 
 namespace faultline::mm::v3 {
-
-namespace {
-
-constexpr unsigned PAGEVEC_SIZE = 14;
-
-// The 2.6 shmem_getpage returns SGP_READ and SGP_CACHE pages unlocked (and
-// SGP_WRITE ones too without shmem_write_begin_end): lock them as 3.x does.
-int shmem_getpage_locked(inode* inode, pgoff_t index, page** pagep, sgp_type sgp) {
-  const int error = shmem_getpage(inode, index, pagep, sgp, nullptr);
-  if (!error && *pagep && !(sgp == SGP_WRITE && cfg().shmem_write_begin_end)) lock_page(*pagep);
-  return error;
-}
 
 // Trinity finds that probing a hole which tmpfs is punching can prevent the
 // hole-punch from ever completing: the faults refill it as fast as it is
 // emptied. Returns -1 to go on with the fault, or the fault's result.
 int shmem_falloc_wait(vm_area_struct* vma, vm_fault* vmf, inode* inode) {
+  if (!cfg().shmem_falloc_i_mutex && !cfg().shmem_falloc_waitq) return -1;
   point_read("shmem_fault:i_private", obj_shmem_info(inode));
   if (!inode->i_private) return -1;
   spin_lock(&inode->i_lock, "shmem_fault:i_lock");
@@ -73,13 +64,23 @@ int shmem_falloc_wait(vm_area_struct* vma, vm_fault* vmf, inode* inode) {
   return VM_FAULT_NOPAGE;
 }
 
+namespace {
+
+constexpr unsigned PAGEVEC_SIZE = 14;
+
+// The 2.6 shmem_getpage returns SGP_READ and SGP_CACHE pages unlocked (and
+// SGP_WRITE ones too without shmem_write_begin_end): lock them as 3.x does.
+int shmem_getpage_locked(inode* inode, pgoff_t index, page** pagep, sgp_type sgp) {
+  const int error = shmem_getpage(inode, index, pagep, sgp, nullptr);
+  if (!error && *pagep && !(sgp == SGP_WRITE && cfg().shmem_write_begin_end)) lock_page(*pagep);
+  return error;
+}
+
 int shmem_fault(vm_area_struct* vma, vm_fault* vmf) {
   KFUNC("shmem_fault");
   inode* inode = vma->vm_file;
-  if (cfg().shmem_falloc_i_mutex || cfg().shmem_falloc_waitq) {
-    const int waited = shmem_falloc_wait(vma, vmf, inode);
-    if (waited >= 0) return waited;
-  }
+  const int waited = shmem_falloc_wait(vma, vmf, inode);
+  if (waited >= 0) return waited;
   int ret = VM_FAULT_MINOR;
   const int error = shmem_getpage(inode, vmf->pgoff, &vmf->page, SGP_FAULT, &ret);
   if (error) return error == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
@@ -97,9 +98,11 @@ int shmem_fault(vm_area_struct* vma, vm_fault* vmf) {
 }
 
 const vm_operations_struct shmem_vm_ops = {.fault = shmem_fault};
+// 6.x: shmem_fault over folios, with fault-around.
+const vm_operations_struct shmem_vm_ops_6 = {.fault = v6::shmem_fault, .map_pages = v6::filemap_map_pages};
 
 int shmem_mmap(inode*, vm_area_struct* vma) {
-  vma->vm_ops = &shmem_vm_ops;
+  vma->vm_ops = cfg().era == Era::Linux6 ? &shmem_vm_ops_6 : &shmem_vm_ops;
   return 0;
 }
 
@@ -190,7 +193,11 @@ void shmem_undo_range(inode* inode, loff_t lstart, loff_t lend) {
   }
 }
 
+}  // namespace
+
 void shmem_truncate_range(inode* inode, loff_t lstart, loff_t lend) { shmem_undo_range(inode, lstart, lend); }
+
+namespace {
 
 // notify_change(ATTR_SIZE): i_size first, then unmap, truncate, unmap again
 // to remove racily COWed private pages.
@@ -202,7 +209,7 @@ int shmem_setattr(inode* inode, loff_t newsize) {
   if (newsize < oldsize) {
     const loff_t holebegin = loff_t((uint64_t(newsize) + PAGE_SIZE - 1) & PAGE_MASK);
     unmap_mapping_range(inode->i_mapping, holebegin, 0, 1);
-    shmem_truncate_range(inode, newsize, -1);
+    kernel().era->shmem_truncate_range(inode, newsize, -1);
     unmap_mapping_range(inode->i_mapping, holebegin, 0, 1);
   }
   return 0;
@@ -234,7 +241,7 @@ long shmem_fallocate(inode* inode, int mode, loff_t offset, loff_t len) {
       spin_unlock(&inode->i_lock, "shmem_fallocate:i_unlock");
     }
     if (unmap_end > unmap_start) unmap_mapping_range(mapping, unmap_start, 1 + unmap_end - unmap_start, 0);
-    shmem_truncate_range(inode, offset, offset + len - 1);
+    kernel().era->shmem_truncate_range(inode, offset, offset + len - 1);
     if (notify) {
       spin_lock(&inode->i_lock, "shmem_fallocate:i_lock_done");
       point_write("shmem_fallocate:i_private_clear", obj_shmem_info(inode));

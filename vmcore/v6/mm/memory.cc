@@ -26,13 +26,15 @@ pmd_t* pmd_offset(mm_struct* mm, unsigned long address) { return &mm->pmd[(addre
 unsigned long pte_index(unsigned long address) { return (address >> PAGE_SHIFT) % PTRS_PER_PTE; }
 unsigned long vma_pages(const vm_area_struct* vma) { return (vma->vm_end - vma->vm_start) >> PAGE_SHIFT; }
 
-// The VMA maps the PMD-aligned range around address, at a file offset that
-// a PMD-order folio can fill (thp_vma_suitable_order).
+}  // namespace
+
 bool thp_vma_suitable_order(const vm_area_struct* vma, unsigned long address) {
   const unsigned long haddr = address & HPAGE_PMD_MASK;
   if (((vma->vm_start >> PAGE_SHIFT) - vma->vm_pgoff.v) % HPAGE_PMD_NR) return false;
   return haddr >= vma->vm_start && haddr + PMD_SIZE <= vma->vm_end;
 }
+
+namespace {
 
 // The locked page (vmf->page) comes back referenced, or ret says why not.
 int __do_fault(vm_area_struct* vma, vm_fault* vmf) {

@@ -17,16 +17,14 @@ namespace faultline::mm::v6 {
 
 namespace {
 
-constexpr unsigned PAGEVEC_SIZE = 15;  // a folio_batch of the model
-
-
 // Unmaps the folio if mapped, cancels its dirtiness.
 void truncate_cleanup_folio(page* folio) {
   if (folio_mapped(folio)) unmap_folio_range(folio);
   TestClearPageDirty(folio);  // folio_cancel_dirty
 }
 
-// filemap_remove_folio and the page cache's references (filemap_free_folio).
+}  // namespace
+
 void filemap_remove_folio(page* folio) {
   remove_from_page_cache(folio);
   put_page(folio);
@@ -41,8 +39,6 @@ int truncate_inode_folio(address_space* mapping, page* folio) {
   return 0;
 }
 
-// The folios of [*start, end] wholly inside it and not busy, locked and
-// referenced; *start moves past the last.
 unsigned find_lock_entries(address_space* mapping, pgoff_t* start, pgoff_t end, page** batch) {
   KFUNC("find_lock_entries");
   unsigned n = 0;
@@ -73,7 +69,6 @@ unsigned find_lock_entries(address_space* mapping, pgoff_t* start, pgoff_t end, 
   return n;
 }
 
-// The folios from *start to end, referenced (find_get_entries).
 unsigned find_get_entries(address_space* mapping, pgoff_t* start, pgoff_t end, page** batch) {
   unsigned n = 0;
   for (pgoff_t i = *start; n < PAGEVEC_SIZE && i <= end && i.v < kMaxFilePages; ++i) {
@@ -89,6 +84,8 @@ unsigned find_get_entries(address_space* mapping, pgoff_t* start, pgoff_t end, p
   return n;
 }
 
+namespace {
+
 // fa04f5b60fda: on failure the folio is unmapped (tmpfs excepted), so no
 // PMD or pte keeps mapping it across the new EOF.
 bool try_folio_split_or_unmap(page* folio) {
@@ -99,6 +96,8 @@ bool try_folio_split_or_unmap(page* folio) {
   }
   return false;
 }
+
+}  // namespace
 
 // Handle partial folios. The folio may be entirely within the range if a
 // split has raced with us. If not, we zero the part of the folio that's
@@ -138,6 +137,8 @@ bool truncate_inode_partial_folio(page* folio, loff_t start, loff_t end) {
   truncate_inode_folio(folio->mapping, folio);
   return true;
 }
+
+namespace {
 
 // __filemap_get_folio(FGP_LOCK): the folio holding index, locked and still
 // in the mapping, or nullptr.
