@@ -471,9 +471,13 @@ bool change_file(Ctx& c) {
     // Up to 8: a window that holds a PMD-order folio.
     case 2: f->set_ra_pages(uint32_t(c.below(9))); break;
     case 3:
-      // Large folios (6.x kernels; earlier ones ignore it).
-      if (f->kind() != File::REGULAR || f->launder_page()) return false;
-      f->set_folio_order(uint32_t(c.below(mm::MAX_PAGECACHE_ORDER + 1)));
+      // Large folios (6.x kernels; earlier ones ignore both).
+      if (f->kind() == File::SHMEM)
+        f->set_shmem_huge(File::ShmemHuge(c.below(File::ShmemHuge_ARRAYSIZE)));
+      else if (f->kind() == File::REGULAR && !f->launder_page())
+        f->set_folio_order(uint32_t(c.below(mm::MAX_PAGECACHE_ORDER + 1)));
+      else
+        return false;
       break;
     default:
       if (f->kind() == File::REGULAR)
