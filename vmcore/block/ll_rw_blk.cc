@@ -74,7 +74,8 @@ void folio_io_done(page* folio, bool rq_error, bool write) {
 // read_bytes_pending and the bio chain have).
 void submit_folio_io(page* folio, unsigned long nr, bool write) {
   ++folio->io_pending;
-  for (unsigned long i = 0; i < nr; ++i) submit_page_io(folio + i, write);
+  for (unsigned long i = 0; i < nr; ++i)
+    if (!write || folio[i].b_blocknr != kNoBlock) submit_page_io(folio + i, write);  // a hole is not written
   folio_io_done(folio, false, write);
 }
 

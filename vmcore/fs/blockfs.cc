@@ -81,7 +81,7 @@ int blockfs_writepage(page* p) {
     std::memset(last->data + offset, 0, PAGE_CACHE_SIZE - offset);
   }
   for (page* sub = p; sub <= last; ++sub)
-    if (sub->b_blocknr == kNoBlock) sub->b_blocknr = blockfs_get_block(host, sub->index, true);
+    if (sub->b_blocknr == kNoBlock && !sub->buffer_discarded) sub->b_blocknr = blockfs_get_block(host, sub->index, true);
   test_set_page_writeback(p);
   unlock_page(p);
   submit_folio_io(p, nr, true);
@@ -224,15 +224,17 @@ int block_page_mkwrite(vm_area_struct* vma, page* p) {
     return VM_FAULT_NOPAGE;
   }
   tracer().page_mkwrite_accept(p, size);
-  // The page is wholly or partially inside EOF: an empty part maps nothing.
-  const loff_t end = page_offset(p->index + 1) > size ? size & ~loff_t(PAGE_CACHE_MASK) : loff_t(PAGE_CACHE_SIZE);
-  if (end) {
+  // __block_write_begin over the folio: the blocks of its pages inside EOF
+  // (an empty part maps nothing).
+  page* folio = page_folio(p);
+  if (page_offset(folio->index) < size) {
     point_write("block_page_mkwrite:get_block", obj_disk(inode, p->index));
     if (kernel().faults.should_fail(FaultKind::PageMkwriteFail)) {
       unlock_page(p);
       return VM_FAULT_SIGBUS;  // -ENOSPC
     }
-    p->b_blocknr = blockfs_get_block(inode, p->index, true);
+    for (page* sub = folio; sub < folio + folio_nr_pages(folio) && page_offset(sub->index) < size; ++sub)
+      sub->b_blocknr = blockfs_get_block(inode, sub->index, true);
   }
   SetPageMkwrite(p);
   set_page_dirty(p);

@@ -57,6 +57,7 @@ void prep_new_page(page* p) {
   p->mapping = nullptr;
   p->index = pgoff_t(0);
   p->b_blocknr = kNoBlock;
+  p->buffer_discarded = false;
   // Contents are left as the previous user wrote them, as the kernel does
   // without __GFP_ZERO.
 }

@@ -141,6 +141,12 @@ struct page {
   // or kNoBlock: set when get_block maps it for a read, a write or
   // ->page_mkwrite; the cache keeps it until the page leaves.
   uint32_t b_blocknr = kNoBlock;
+  // While b_blocknr is kNoBlock: the buffer was discarded (discard_buffer,
+  // from 6.x truncate_inode_partial_folio) and is unmapped, clean and not
+  // delayed, so writeback leaves it a hole (ext4_bio_write_folio: "A hole?
+  // We can safely clear the dirty bit") until get_block maps it again.
+  // Otherwise an unmapped page of a dirty folio is one writeback maps.
+  bool buffer_discarded = false;
   uint32_t next_free = 0;  // free-list link (model)
   bool in_free_list = false;
 };

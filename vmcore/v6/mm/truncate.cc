@@ -129,7 +129,10 @@ bool truncate_inode_partial_folio(page* folio, loff_t start, loff_t end) {
   // the range are discarded; their blocks are being freed.
   for (loff_t at = (offset + loff_t(PAGE_SIZE) - 1) & loff_t(PAGE_MASK); at + loff_t(PAGE_SIZE) <= offset + length;
        at += loff_t(PAGE_SIZE))
+  {
     folio[at >> PAGE_SHIFT].b_blocknr = kNoBlock;
+    folio[at >> PAGE_SHIFT].buffer_discarded = true;
+  }
   if (!folio_test_large(folio)) return true;
   if (try_folio_split_or_unmap(folio)) return true;
   point_read("truncate_inode_partial_folio:folio_test_dirty", obj_page_flags(folio));
