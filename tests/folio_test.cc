@@ -194,5 +194,16 @@ TEST(Folios, Bug10NeedsTheKernelWithoutTheSecondPassSplit) {
   EXPECT_NE(r.output.find("on v7.0 -shmem_undo_split_large"), std::string::npos) << r.output;
 }
 
+TEST(Folios, ACleanThpFaultedInDuringAPunchGoesWholeOnlyWhenItsSplitFails) {
+  // The finding: a reader's reference fails the second pass's split, and
+  // the clean THP is dropped. Without the read() the split succeeds and the
+  // store outside the hole stays.
+  Schedule s = regression("shmem_clean_thp_unsplit_during_punch.txtpb");
+  EXPECT_EQ(testing::replay_on(s, "v7.0").signature, "punch-outside-range:tmpfs");
+  s.mutable_tasks(1)->mutable_syscalls()->RemoveLast();
+  const Outcome no_reader = testing::replay_on(s, "v7.0");
+  EXPECT_EQ(no_reader.kind, OutcomeKind::Ok) << no_reader.report;
+}
+
 }  // namespace
 }  // namespace faultline

@@ -290,9 +290,9 @@ std::optional<Finding> check_mapped_beyond_eof(Checks& c, inode* inode, loff_t s
       if (!vma || vma->vm_file != inode) continue;
       const uint64_t index = linear_index(vma, addr).v;
       if (index < size || (index < kMaxFilePages && c.pages_being_written[inode->i_ino][index])) continue;
-      // tmpfs maps its huge folios with PMDs across i_size on purpose.
-      if (inode->kind == FileKind::Shmem && mm->pmd[vpn / PTRS_PER_PTE] == pmd_t::Huge) continue;
       const page* p = &k.frames[mm->pte[vpn].frame];
+      // tmpfs maps its huge folios across i_size on purpose.
+      if (inode->kind == FileKind::Shmem && folio_test_large(compound_head(p))) continue;
       const bool anon = PageAnon(p);
       // A legacy ->nopage with its own lookup checks i_size before it reads
       // the page in, and under the patch's protocol nothing after: its kind
@@ -346,15 +346,15 @@ std::optional<Finding> check_stale_block(const Checks& c, const inode& in, const
 // the access there gets no SIGBUS. The fault path maps the page that faulted
 // only after checking i_size under the folio lock; mapping the rest of the
 // folio (or fault-around past file_end) must check it too. tmpfs maps its
-// huge folios with PMDs across i_size on purpose (800d8c63b2e9), and keeps
-// doing so after 74207de2ba10.
+// huge folios across i_size on purpose (800d8c63b2e9: with a PMD; since
+// 19773df031bc finish_fault with ptes, whole), and 74207de2ba10 keeps it so.
 std::optional<Finding> check_large_folio_within_eof(Checks& c, const mm_struct* mm, uint32_t vpn,
                                                     const vm_area_struct* vma, const page* p) {
   const inode* inode = vma->vm_file;
   const bool pmd = mm->pmd[vpn / PTRS_PER_PTE] == pmd_t::Huge;
   if (!folio_test_large(compound_head(p)) || c.truncates_in_flight[inode->i_ino]) return std::nullopt;
   if (p->index.v < (uint64_t(inode->i_size) + PAGE_SIZE - 1) >> PAGE_SHIFT) return std::nullopt;
-  if (c.pages_being_written[inode->i_ino][p->index.v] || (pmd && inode->kind == FileKind::Shmem)) return std::nullopt;
+  if (c.pages_being_written[inode->i_ino][p->index.v] || inode->kind == FileKind::Shmem) return std::nullopt;
   return Finding{"faultline: a page of a large folio is mapped beyond EOF",
                  fmt::format("i_size {}: file page {} lies beyond it, and an access there gets no SIGBUS\n{}\n{}\n{}\n"
                              "mapped by: {}\n",
