@@ -140,21 +140,6 @@ void end_change(Checks& c, const ChangeWindow& w, const uint8_t* bytes, loff_t k
   }
 }
 
-void end_truncate(Checks& c, const ChangeWindow& w) {
-  if (!w.active) return;
-  FileOracle& o = c.files[w.file];
-  for (loff_t i = w.start; i < w.end; ++i) {
-    --o.inflight[i];
-    if (o.last_change[i] > w.begin_step)
-      o.determinate[i] = false;  // something else changed it meanwhile
-    else if (o.determinate[i])
-      o.value[i] = 0;
-    o.last_change[i] = now();
-    o.last_writer[i] = kernel().sim->current();
-    o.last_how[i] = Change::Truncate;
-  }
-}
-
 void Checks::mm_filemap_add_to_page_cache(const page* p) {
   if (p->index.v < kMaxFilePages) touched_at[p->mapping->id][p->index.v] = now();
 }
@@ -185,10 +170,11 @@ uint8_t file_byte_now(const Kernel& k, const inode& in, loff_t at) {
   return k.bdev.data[in.i_block[idx]][off];
 }
 
-// A punch that succeeded changed no byte outside its range: every byte inside
-// EOF that the oracle knows still holds its value, unless something other
-// than a store (which completes at once) changed it meanwhile.
-void check_punch_kept_outside(Checks& c, const inode& in, const ChangeWindow& w) {
+// A punch (a truncate) that succeeded changed no byte outside its window:
+// every byte inside EOF that the oracle knows still holds its value, unless
+// something other than a store (which completes at once) changed it
+// meanwhile.
+void check_kept_outside(Checks& c, const inode& in, const ChangeWindow& w, bool punch) {
   const FileOracle& o = c.files[w.file];
   const loff_t size = std::min<loff_t>(in.i_size, kMaxFileBytes);
   for (loff_t at = 0; at < size; ++at) {
@@ -197,19 +183,41 @@ void check_punch_kept_outside(Checks& c, const inode& in, const ChangeWindow& w)
       continue;
     const uint8_t now_value = file_byte_now(*c.kernel, in, at);
     if (now_value == o.value[at]) continue;
-    report(Finding{"faultline: a hole punch changed data outside its range",
-                   fmt::format("file {}: punched [{}, {}); offset {} now reads {:#04x}, it held {:#04x}\n"
-                               "last change: {}\n",
-                               w.file, w.start, w.end, at, now_value, o.value[at], change_description(o.last_how[at])),
-                   fmt::format("punch-outside-range:{}", in.kind == FileKind::Shmem ? "tmpfs" : "blockfs")});
+    const char* fs = in.kind == FileKind::Shmem ? "tmpfs" : "blockfs";
+    const std::string details = fmt::format("offset {} now reads {:#04x}, it held {:#04x}\nlast change: {}\n", at,
+                                            now_value, o.value[at], change_description(o.last_how[at]));
+    if (punch)
+      report(Finding{"faultline: a hole punch changed data outside its range",
+                     fmt::format("file {}: punched [{}, {}); {}", w.file, w.start, w.end, details),
+                     fmt::format("punch-outside-range:{}", fs)});
+    else
+      report(Finding{"faultline: a truncate changed data inside the new EOF",
+                     fmt::format("file {}: truncated to {}; {}", w.file, w.start, details),
+                     fmt::format("truncate-inside-eof:{}", fs)});
   }
 }
 
 }  // namespace
 
+void end_truncate(Checks& c, const ChangeWindow& w) {
+  if (!w.active) return;
+  check_kept_outside(c, c.kernel->inodes[w.file], w, false);
+  FileOracle& o = c.files[w.file];
+  for (loff_t i = w.start; i < w.end; ++i) {
+    --o.inflight[i];
+    if (o.last_change[i] > w.begin_step)
+      o.determinate[i] = false;  // something else changed it meanwhile
+    else if (o.determinate[i])
+      o.value[i] = 0;
+    o.last_change[i] = now();
+    o.last_writer[i] = kernel().sim->current();
+    o.last_how[i] = Change::Truncate;
+  }
+}
+
 void Checks::punch_hole_end(const inode* inode, int error) {
   const ChangeWindow& w = punches[kernel->sim->current()];
-  if (error == 0 && w.active) check_punch_kept_outside(*this, *inode, w);
+  if (error == 0 && w.active) check_kept_outside(*this, *inode, w, true);
   end_change(*this, w, nullptr, error == 0 ? w.end - w.start : 0, Change::HolePunch);
 }
 

@@ -267,6 +267,9 @@ int handle_mm_fault(mm_struct* mm, vm_area_struct* vma, unsigned long address, u
     spin_unlock(&mm->page_table_lock, "wp_huge_pmd:pmd_unlock");
   }
   point_read("handle_pte_fault:read_pte", obj_pte(mm, address));
+  // A fault (fault-around's filemap_map_pmd, do_set_pmd) made the PMD huge
+  // again since: pte_offset_map fails on it, and the access is retried.
+  if (*pmd_offset(mm, address) == pmd_t::Huge) return 0;
   const pte_t entry = *pte;  // ptep_get_lockless
   int ret;
   if (!entry.present) {
