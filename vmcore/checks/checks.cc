@@ -299,8 +299,10 @@ std::optional<Finding> check_mapped_beyond_eof(Checks& c, inode* inode, loff_t s
       const uint64_t index = linear_index(vma, addr).v;
       if (index < size || (index < kMaxFilePages && c.pages_being_written[inode->i_ino][index])) continue;
       const page* p = &k.frames[mm->pte[vpn].frame];
-      // tmpfs maps its huge folios across i_size on purpose.
-      if (inode->kind == FileKind::Shmem && folio_test_large(compound_head(p))) continue;
+      // tmpfs maps its huge folios across i_size on purpose, and a private
+      // copy of such a page is that mapping written to.
+      const page* cached = index < kMaxFilePages ? inode->i_mapping->page_tree.slots[index] : nullptr;
+      if (inode->kind == FileKind::Shmem && cached && folio_test_large(compound_head(cached))) continue;
       const bool anon = PageAnon(p);
       // A legacy ->nopage with its own lookup checks i_size before it reads
       // the page in, and under the patch's protocol nothing after: its kind
