@@ -4,7 +4,8 @@
 #      default) until a target signature, one run per seed, with each
 #      interleaving-coverage setting; medians over the runs (a run that finds
 #      nothing counts as longer than any that does).
-#   2. throughput on v2.6.26, one core each, from corpus/seeds/.
+#   2. throughput on v2.6.26 (THROUGHPUT_KERNELS: each in turn), one core
+#      each, from corpus/seeds/.
 #
 #   bench/fuzz_bench.sh [runs=5] [timeout_seconds=300] [throughput_seconds=60]
 #
@@ -14,6 +15,8 @@
 #   ENGINES="libfuzzer afl"
 #   COVERAGE="1 0"         FAULTLINE_INTERLEAVING_COVERAGE values to compare
 #   MAX_RUNS=N             libFuzzer: also stop after N executions
+#   THROUGHPUT_KERNELS=v2.6.26  e.g. "v2.6.26 v7.0": side by side in one call
+#                          (AFL++ too when ENGINES has afl)
 #   JOBS=1                 runs at a time (executions are exact either way; seconds
 #                          are honest only with JOBS=1 on an idle machine)
 # e.g. the deep tmpfs race of v2.6.26, every kind, conflicts only, none:
@@ -33,6 +36,7 @@ ENGINES=${ENGINES:-libfuzzer afl}
 COVERAGE=${COVERAGE:-1 0}
 MAX_RUNS=${MAX_RUNS:-0}
 JOBS=${JOBS:-1}
+THROUGHPUT_KERNELS=${THROUGHPUT_KERNELS:-v2.6.26}
 BIN=${BIN:-build/bin}  # another build: e.g. a copy that a rebuild leaves alone
 DICT=${DICT:-$PWD/build/fuzz_schedule.dict}
 MUTATOR=$PWD/build/lib/libfaultline_afl_mutator.so
@@ -123,16 +127,27 @@ for engine in $ENGINES; do
 done
 
 [ "$THROUGHPUT_SECONDS" -gt 0 ] || exit 0
-echo "== throughput on v2.6.26, one core, ${THROUGHPUT_SECONDS}s from corpus/seeds/"
-mkdir -p "$WORK/tp-lf"
-cp "$WORK/tp-seeds"/* "$WORK/tp-lf/"
-FAULTLINE_KERNEL=v2.6.26 "$BIN/fuzz_schedule" "$WORK/tp-lf" -max_total_time="$THROUGHPUT_SECONDS" -print_final_stats=1 \
-  -reload=0 -dict="$DICT" -artifact_prefix="$WORK/tp-lf-" > "$WORK/tp-lf.log" 2>&1 || true
-printf "libFuzzer: %s exec/s (%s)\n" "$(grep -oE 'average_exec_per_sec: +[0-9]+' "$WORK/tp-lf.log" | awk '{print $2}')" \
-  "$(grep -c '==faultline==' "$WORK/tp-lf.log" || true) violations"
-AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
-  AFL_CUSTOM_MUTATOR_LIBRARY="$MUTATOR" AFL_CUSTOM_MUTATOR_ONLY=1 AFL_DISABLE_TRIM=1 FAULTLINE_DICT="$DICT" \
-  FAULTLINE_KERNEL=v2.6.26 afl-fuzz -V "$THROUGHPUT_SECONDS" -i "$WORK/tp-seeds" -o "$WORK/tp-afl" \
-  -- "$BIN/fuzz_schedule_afl" > "$WORK/tp-afl.log" 2>&1 || true
-printf "AFL++:     %s exec/s (%s crashes)\n" "$(awk -F': ' '/^execs_per_sec/ {print $2}' "$WORK/tp-afl/default/fuzzer_stats")" \
-  "$(awk -F': ' '/^saved_crashes/ {print $2}' "$WORK/tp-afl/default/fuzzer_stats")"
+# Each kernel of THROUGHPUT_KERNELS in turn, one core, from corpus/seeds/, the
+# signatures corpus/regressions/ expects on it ignored (a non-fork libFuzzer
+# stops at its first crash).
+for kernel in $THROUGHPUT_KERNELS; do
+  echo "== throughput on $kernel, one core, ${THROUGHPUT_SECONDS}s from corpus/seeds/"
+  known=$(sed -n "s/^# expect: $kernel [A-Za-z]* \([^ ]*\)\$/\1/p" corpus/regressions/*.txtpb | sort -u | paste -sd, -)
+  rm -rf "$WORK/tp-lf" "$WORK/tp-afl" && mkdir -p "$WORK/tp-lf"
+  cp "$WORK/tp-seeds"/* "$WORK/tp-lf/"
+  FAULTLINE_KERNEL=$kernel FAULTLINE_IGNORE=$known "$BIN/fuzz_schedule" "$WORK/tp-lf" \
+    -max_total_time="$THROUGHPUT_SECONDS" -print_final_stats=1 -reload=0 -dict="$DICT" \
+    -artifact_prefix="$WORK/tp-lf-" > "$WORK/tp-lf.log" 2>&1 || true
+  printf "libFuzzer %s: %s exec/s, %s executions (%s violations)\n" "$kernel" \
+    "$(grep -oE 'average_exec_per_sec: +[0-9]+' "$WORK/tp-lf.log" | awk '{print $2}')" \
+    "$(grep -oE 'number_of_executed_units: +[0-9]+' "$WORK/tp-lf.log" | awk '{print $2}')" \
+    "$(grep -c '==faultline==' "$WORK/tp-lf.log" || true)"
+  [[ " $ENGINES " == *" afl "* ]] || continue
+  AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+    AFL_CUSTOM_MUTATOR_LIBRARY="$MUTATOR" AFL_CUSTOM_MUTATOR_ONLY=1 AFL_DISABLE_TRIM=1 FAULTLINE_DICT="$DICT" \
+    FAULTLINE_KERNEL=$kernel FAULTLINE_IGNORE=$known afl-fuzz -V "$THROUGHPUT_SECONDS" -i "$WORK/tp-seeds" \
+    -o "$WORK/tp-afl" -- "$BIN/fuzz_schedule_afl" > "$WORK/tp-afl.log" 2>&1 || true
+  printf "AFL++ %s:     %s exec/s (%s crashes)\n" "$kernel" \
+    "$(awk -F': ' '/^execs_per_sec/ {print $2}' "$WORK/tp-afl/default/fuzzer_stats")" \
+    "$(awk -F': ' '/^saved_crashes/ {print $2}' "$WORK/tp-afl/default/fuzzer_stats")"
+done

@@ -92,7 +92,9 @@ int blockfs_writepage(page* p) {
 // (synchronously, with the page locked) or zero them beyond EOF.
 int blockfs_prepare_write(inode* file, page* p, unsigned from, unsigned to) {
   KFUNC("block_prepare_write");
-  if (PageUptodate(p) || (from == 0 && to == PAGE_CACHE_SIZE)) return 0;
+  if (PageUptodate(p)) return 0;
+  if (folio_test_large(page_folio(p))) folio_read_other_blocks(file, page_folio(p), p);
+  if (from == 0 && to == PAGE_CACHE_SIZE) return 0;
   const loff_t i_size = i_size_read(file, "block_prepare_write:i_size_read");
   uint8_t block[PAGE_SIZE] = {};
   p->b_blocknr = blockfs_get_block(file, p->index, true);
@@ -152,6 +154,14 @@ int nfs_launder_page(page* p) {
 }
 
 }  // namespace
+
+void folio_read_other_blocks(inode* inode, page* folio, const page* except) {
+  for (page* sub = folio; sub < folio + folio_nr_pages(folio); ++sub) {
+    if (sub == except || sub->buffer_discarded) continue;
+    if (sub->b_blocknr == kNoBlock) sub->b_blocknr = blockfs_get_block(inode, sub->index, false);
+    bdev_read(sub->b_blocknr, sub->data);
+  }
+}
 
 // ->truncate: free the blocks beyond i_size and zero the tail of the last
 // one, so that the file reads zero beyond i_size when it grows again.

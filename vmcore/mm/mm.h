@@ -244,6 +244,11 @@ long do_fallocate(inode* inode, int mode, loff_t offset, loff_t len);
 // fs/stat.c: the size fstat() reports.
 int64_t vfs_getattr(inode* inode);
 uint32_t blockfs_get_block(inode* inode, pgoff_t idx, bool create);
+// A large folio (6.x) that is not uptodate becomes uptodate when one of its
+// blocks is read or written whole: the model has no per-buffer uptodate, so
+// its other pages are read from their blocks along (a buffer a punch
+// discarded stays as the punch left it).
+void folio_read_other_blocks(inode* inode, page* folio, const page* except);
 void blockfs_free_blocks(inode* inode, pgoff_t start, pgoff_t end);
 void submit_page_io(page* p, bool write);
 // The I/O of a folio's first nr pages, ended (unlocked or out of writeback)

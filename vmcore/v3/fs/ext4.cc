@@ -88,17 +88,11 @@ int ext4_block_zero_page_range(inode* inode, loff_t from, loff_t length) {
   if (p->b_blocknr == kNoBlock) p->b_blocknr = blockfs_get_block(inode, index, false);
   if (p->b_blocknr != kNoBlock) {  // unmapped? It's a hole - nothing to do
     if (!PageUptodate(p)) {
-      // ll_rw_block(READ) and wait_on_buffer, with the page locked. The
-      // kernel reads this block's buffer alone; the model has no per-buffer
-      // uptodate, so a large folio's other blocks are read along (but for
-      // the buffers a punch discarded) and the folio becomes uptodate.
+      // ll_rw_block(READ) and wait_on_buffer, with the page locked (the
+      // kernel reads this buffer alone: see folio_read_other_blocks).
       point_read("ext4_block_zero_page_range:ll_rw_block", obj_disk(inode, index));
-      page* folio = page_folio(p);
-      for (page* sub = folio; sub < folio + folio_nr_pages(folio); ++sub) {
-        if (sub->b_blocknr == kNoBlock && !sub->buffer_discarded)
-          sub->b_blocknr = blockfs_get_block(inode, sub->index, false);
-        if (sub == p || !sub->buffer_discarded) bdev_read(sub->b_blocknr, sub->data);
-      }
+      bdev_read(p->b_blocknr, p->data);
+      folio_read_other_blocks(inode, page_folio(p), p);
       SetPageUptodate(p);
     }
     point_write("ext4_block_zero_page_range:zero_user", obj_page_data(p));
