@@ -327,7 +327,9 @@ TEST_F(HostCli, FuzzHostDiffKilledMidCampaignLeavesNoFile) {
   ASSERT_EQ(parts.exit_code, 0) << parts.output;
   write("run.sh", "FAULTLINE_HOST_DIR=" + path("host") + " " + testing::bin("fuzz_host_diff") + " " + path("out") +
                       " " + path("parts") + " -max_total_time=60 > " + path("log") + " 2>&1 &\n" +
-                      "pid=$!; sleep 3; kill -9 $pid; wait $pid; echo status $?\n");
+                      // Killed once it runs inputs, however long its start takes.
+                      "pid=$!; for i in $(seq 600); do grep -q INITED " + path("log") +
+                      " && break; sleep 0.1; done; kill -9 $pid; wait $pid; echo status $?\n");
   const auto r = testing::run_command("bash " + path("run.sh"));
   EXPECT_NE(r.output.find("status 137"), std::string::npos) << r.output;
   EXPECT_NE(testing::read_file(path("log")).find("INITED"), std::string::npos) << testing::read_file(path("log"));
