@@ -18,7 +18,7 @@ void spin(void*) {
 // Every point switches to the other task.
 class Alternate final : public Strategy {
  public:
-  void begin_execution(const ExecutionInfo&) override {}
+  bool begin_execution(const ExecutionInfo&) override { return true; }
   TaskId pick_next(const SchedPoint& p) override { return p.current == 0 ? 1 : 0; }
   uint64_t random_u64() override { return 0; }
 };

@@ -84,7 +84,7 @@ int explore(const ExploreArgs& args) {
   }
 
   std::unique_ptr<sim::Strategy> strategy;
-  sim::DfsStrategy* dfs = nullptr;
+  uint64_t default_runs = 10000;  // a systematic search runs until it is exhausted
   std::string recorder = fmt::format("faultline explore --strategy {} --seed {}", args.strategy, args.seed);
   if (args.strategy == "random") {
     strategy = std::make_unique<sim::RandomStrategy>(args.seed);
@@ -94,32 +94,25 @@ int explore(const ExploreArgs& args) {
     strategy = std::make_unique<sim::PctStrategy>(args.seed, args.depth, k);
     recorder += fmt::format(" --depth {}", args.depth);
   } else if (args.strategy == "dfs") {
-    auto d = std::make_unique<sim::DfsStrategy>(args.preemption_bound, !args.no_reduce);
-    dfs = d.get();
-    strategy = std::move(d);
+    strategy = std::make_unique<sim::DfsStrategy>(args.preemption_bound, !args.no_reduce);
+    default_runs = UINT64_MAX;
     recorder = fmt::format("faultline explore --strategy dfs --preemption-bound {}", args.preemption_bound);
   } else {
     error_line(fmt::format("unknown strategy \"{}\" (random, pct, dfs)", args.strategy));
     return kExitBadInput;
   }
-  const uint64_t max_runs = args.runs ? args.runs : (dfs ? UINT64_MAX : 10000);
+  const uint64_t max_runs = args.runs ? args.runs : default_runs;
 
   std::map<std::string, Found> found;
-  std::vector<uint64_t> schedules_per_level;
   const auto start = Clock::now();
   auto last_progress = start;
   // A progress line on a terminal only: a pipe or a log gets the summary.
   const bool progress = !args.quiet && isatty(STDERR_FILENO);
   uint64_t runs = 0;
-  bool exhausted = false;
   for (; runs < max_runs;) {
     const Outcome out = runner.run(scenario, *strategy, options);
+    if (out.kind == OutcomeKind::Exhausted) break;
     ++runs;
-    if (dfs) {
-      if (schedules_per_level.size() <= dfs->level()) schedules_per_level.resize(dfs->level() + 1);
-      // A level re-runs the schedules of lower levels on its way; count each once.
-      if (dfs->preemptions() == dfs->level()) ++schedules_per_level[dfs->level()];
-    }
     if (is_failure(out.kind)) {
       auto [it, fresh] =
           found.try_emplace(out.signature, Found{out.signature, out.kind, runs, count_preemptions(out), ""});
@@ -134,13 +127,9 @@ int explore(const ExploreArgs& args) {
         }
       }
     }
-    if (dfs && dfs->diverged()) {
+    if (strategy->diverged()) {
       error_line("nondeterminism: a replayed prefix took a different path");
       return kExitFailure;
-    }
-    if (dfs && !dfs->next_execution()) {
-      exhausted = true;
-      break;
     }
     const auto now = Clock::now();
     const double elapsed = std::chrono::duration<double>(now - start).count();
@@ -164,14 +153,7 @@ int explore(const ExploreArgs& args) {
   for (const auto& [sig, f] : found)
     fmt::print("  {} {}: first at run {} ({} preemptions), {} runs{}\n", outcome_name(f.kind), sig, f.first_run,
                f.preemptions, f.count, f.path.empty() ? "" : " -> " + f.path);
-  if (dfs) {
-    uint64_t total = 0;
-    for (uint64_t n : schedules_per_level) total += n;
-    fmt::print("dfs: bound {} {}: {} schedules with at most {} preemptions (per level:", args.preemption_bound,
-               exhausted ? "exhausted" : "not exhausted", total, args.preemption_bound);
-    for (size_t l = 0; l < schedules_per_level.size(); ++l) fmt::print(" {}:{}", l, schedules_per_level[l]);
-    fmt::print(")\n");
-  }
+  if (const std::string summary = strategy->summary(); !summary.empty()) fmt::print("{}\n", summary);
   return found.empty() ? kExitOk : kExitFailure;
 }
 

@@ -7,9 +7,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "tests/test_util.h"
+#include "vmcore/sim/dfs_strategy.h"
 #include "toolkit/bisect.h"
 #include "toolkit/minimize.h"
 #include "toolkit/schedule_file.h"
@@ -79,6 +81,31 @@ TEST_F(Cli, DfsFindsTheRaceOn2620AndExhaustsTheBoundCleanOn2626) {
   EXPECT_EQ(fixed.exit_code, 0) << fixed.output;
   EXPECT_NE(fixed.output.find("0 distinct failures"), std::string::npos) << fixed.output;
   EXPECT_NE(fixed.output.find("bound 2 exhausted"), std::string::npos) << fixed.output;
+}
+
+// "No execution left" is the strategy's answer to begin_execution: the run
+// that gets it runs nothing, and every run before it was a new schedule.
+TEST(Dfs, SaysThroughBeginExecutionThatItHasNoExecutionLeft) {
+  const Schedule s = testing::schedule_from_file(testing::source_dir() / "corpus/seeds/fault_vs_odirect.txtpb");
+  RunOptions options{.kernel = mm::preset_config("v2.6.26")};
+  sim::DfsStrategy dfs(1);
+  std::set<uint64_t> traces;
+  uint64_t runs = 0;
+  for (;; ++runs) {
+    const Outcome out = run(s, dfs, options);
+    if (out.kind == OutcomeKind::Exhausted) {
+      EXPECT_EQ(out.steps, 0u);
+      break;
+    }
+    ASSERT_EQ(out.kind, OutcomeKind::Ok) << out.report;
+    ASSERT_LT(runs, 100000u);
+    traces.insert(out.trace_hash);
+  }
+  EXPECT_EQ(run(s, dfs, options).kind, OutcomeKind::Exhausted);  // and stays so
+  EXPECT_NE(dfs.summary().find("bound 1 exhausted"), std::string::npos) << dfs.summary();
+  // Bound 1 re-runs the schedules of bound 0 on its way: fewer traces than runs.
+  EXPECT_GT(traces.size(), 2u);
+  EXPECT_LE(traces.size(), runs);
 }
 
 // A punch, a read across its edge, a load beyond EOF and a stat: what each returned.

@@ -18,7 +18,10 @@ namespace {
 // Switches to the next runnable task (cyclically) at every schedule point.
 class RoundRobin final : public Strategy {
  public:
-  void begin_execution(const ExecutionInfo& info) override { n_ = info.ntasks; }
+  bool begin_execution(const ExecutionInfo& info) override {
+    n_ = info.ntasks;
+    return true;
+  }
   TaskId pick_next(const SchedPoint& p) override {
     for (uint32_t i = 1; i <= n_; ++i) {
       const TaskId t = TaskId((p.current == kNoTask ? n_ - 1 + i : p.current + i) % n_);

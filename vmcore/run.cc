@@ -26,13 +26,14 @@ const char* outcome_name(OutcomeKind k) {
     case OutcomeKind::Livelock: return "Livelock";
     case OutcomeKind::StepLimit: return "StepLimit";
     case OutcomeKind::InvalidSchedule: return "InvalidSchedule";
+    case OutcomeKind::Exhausted: return "Exhausted";
   }
   return "?";
 }
 
 std::optional<OutcomeKind> parse_outcome_name(std::string_view name) {
   for (OutcomeKind k : {OutcomeKind::Ok, OutcomeKind::Violation, OutcomeKind::Deadlock, OutcomeKind::Livelock,
-                        OutcomeKind::StepLimit, OutcomeKind::InvalidSchedule})
+                        OutcomeKind::StepLimit, OutcomeKind::InvalidSchedule, OutcomeKind::Exhausted})
     if (name == outcome_name(k)) return k;
   return std::nullopt;
 }
@@ -323,6 +324,7 @@ Outcome Runner::run(const Schedule& s, sim::Strategy& strategy, const RunOptions
     case sim::StopKind::Deadlock: out.kind = OutcomeKind::Deadlock; break;
     case sim::StopKind::Livelock: out.kind = OutcomeKind::Livelock; break;
     case sim::StopKind::StepLimit: out.kind = OutcomeKind::StepLimit; break;
+    case sim::StopKind::Exhausted: out.kind = OutcomeKind::Exhausted; return out;
   }
   out.report = stop.report;
   out.signature = stop.signature;

@@ -17,7 +17,8 @@
 
 namespace faultline {
 
-enum class OutcomeKind { Ok, Violation, Deadlock, Livelock, StepLimit, InvalidSchedule };
+// Exhausted: the strategy had no execution left (a search that is done); nothing ran.
+enum class OutcomeKind { Ok, Violation, Deadlock, Livelock, StepLimit, InvalidSchedule, Exhausted };
 
 const char* outcome_name(OutcomeKind k);
 std::optional<OutcomeKind> parse_outcome_name(std::string_view name);

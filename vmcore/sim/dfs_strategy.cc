@@ -1,12 +1,49 @@
 #include "vmcore/sim/dfs_strategy.h"
 
+#include <fmt/format.h>
+
 namespace faultline::sim {
 
 DfsStrategy::DfsStrategy(uint32_t preemption_bound, bool reduce) : bound_(preemption_bound), reduce_(reduce) {}
 
-void DfsStrategy::begin_execution(const ExecutionInfo&) {
+bool DfsStrategy::begin_execution(const ExecutionInfo&) {
+  if (started_) {
+    count_execution();
+    if (exhausted_ || !next_execution()) {
+      exhausted_ = true;
+      return false;
+    }
+  }
+  started_ = true;
+  counted_ = false;
   pos_ = 0;
   rng_.seed(0);
+  return true;
+}
+
+void DfsStrategy::count_execution() {
+  if (counted_) return;
+  counted_ = true;
+  // A level re-runs the schedules of lower levels on its way; count each once.
+  if (schedules_per_level_.size() <= level_) schedules_per_level_.resize(level_ + 1);
+  if (preemptions() == level_) ++schedules_per_level_[level_];
+}
+
+std::string DfsStrategy::summary() const {
+  std::vector<uint64_t> per_level = schedules_per_level_;
+  // The execution that just ran, if the search stopped before counting it.
+  if (started_ && !counted_) {
+    if (per_level.size() <= level_) per_level.resize(level_ + 1);
+    if (preemptions() == level_) ++per_level[level_];
+  }
+  uint64_t total = 0;
+  std::string levels;
+  for (size_t l = 0; l < per_level.size(); ++l) {
+    total += per_level[l];
+    levels += fmt::format(" {}:{}", l, per_level[l]);
+  }
+  return fmt::format("dfs: bound {} {}: {} schedules with at most {} preemptions (per level:{})", bound_,
+                     exhausted_ ? "exhausted" : "not exhausted", total, bound_, levels);
 }
 
 TaskId DfsStrategy::pick_next(const SchedPoint& p) {

@@ -8,6 +8,7 @@
 // equivalent to one at the task's next point, so such points do not branch.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "vmcore/sim/strategy.h"
@@ -17,17 +18,18 @@ namespace faultline::sim {
 class DfsStrategy final : public Strategy {
  public:
   explicit DfsStrategy(uint32_t preemption_bound, bool reduce = true);
-  void begin_execution(const ExecutionInfo& info) override;
+  // Every execution but the first moves to the next schedule; false once
+  // every schedule within the bound has run.
+  bool begin_execution(const ExecutionInfo& info) override;
   TaskId pick_next(const SchedPoint& p) override;
   uint64_t random_u64() override { return rng_.next(); }
+  // The model replayed a prefix differently.
+  bool diverged() const override { return diverged_; }
+  // "dfs: bound B exhausted: N schedules with at most B preemptions (per level: ...)".
+  std::string summary() const override;
 
-  // Moves to the next schedule; false once every schedule within the bound
-  // has run.
-  bool next_execution();
   uint32_t level() const { return level_; }  // current preemption bound
   uint32_t preemptions() const;              // of the execution that just ran
-  // The model replayed a prefix differently: a determinism bug.
-  bool diverged() const { return diverged_; }
 
  private:
   struct Node {
@@ -41,6 +43,9 @@ class DfsStrategy final : public Strategy {
   };
   uint32_t cost(const Node& n, TaskId t) const { return n.preemptive && t != n.current ? 1 : 0; }
   bool backtrack();
+  bool next_execution();
+  // The execution that just ran, counted once at the level of its preemptions.
+  void count_execution();
 
   uint32_t bound_;
   bool reduce_;
@@ -48,6 +53,10 @@ class DfsStrategy final : public Strategy {
   std::vector<Node> stack_;
   size_t pos_ = 0;
   bool diverged_ = false;
+  bool started_ = false;
+  bool counted_ = false;     // the execution that just ran is in schedules_per_level_
+  bool exhausted_ = false;
+  std::vector<uint64_t> schedules_per_level_;
   SplitMix64 rng_;
 };
 

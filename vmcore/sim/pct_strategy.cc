@@ -8,7 +8,7 @@ namespace faultline::sim {
 PctStrategy::PctStrategy(uint64_t seed, uint32_t depth, uint32_t expected_steps)
     : rng_(seed), depth_(std::max(depth, 1u)), k_(std::max(expected_steps, 1u)) {}
 
-void PctStrategy::begin_execution(const ExecutionInfo& info) {
+bool PctStrategy::begin_execution(const ExecutionInfo& info) {
   // Once a run has been seen, k is the most decision points a run has had.
   if (max_seen_) k_ = std::max(max_seen_, 1u);
   // Initial priorities depth .. depth + n - 1 in random order; change points
@@ -26,6 +26,7 @@ void PctStrategy::begin_execution(const ExecutionInfo& info) {
   std::sort(change_points_.begin(), change_points_.end());
   next_change_ = 0;
   decisions_ = 0;
+  return true;
 }
 
 TaskId PctStrategy::pick_next(const SchedPoint& p) {

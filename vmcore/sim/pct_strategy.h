@@ -18,7 +18,7 @@ class PctStrategy final : public Strategy {
   // d - 1 change points are drawn from, distinct; once a run has been seen,
   // k is the most decision points any run has had.
   PctStrategy(uint64_t seed, uint32_t depth, uint32_t expected_steps = 200);
-  void begin_execution(const ExecutionInfo& info) override;
+  bool begin_execution(const ExecutionInfo& info) override;
   TaskId pick_next(const SchedPoint& p) override;
   uint64_t random_u64() override { return rng_.next(); }
   // The k the next execution draws its change points from.

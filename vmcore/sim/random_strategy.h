@@ -11,7 +11,7 @@ class RandomStrategy final : public Strategy {
   // Each execution draws from the generator where the last one left off;
   // reseed() starts over.
   void reseed(uint64_t seed) { rng_.seed(seed_ = seed); }
-  void begin_execution(const ExecutionInfo&) override {}
+  bool begin_execution(const ExecutionInfo&) override { return true; }
   TaskId pick_next(const SchedPoint& p) override;
   uint64_t random_u64() override { return rng_.next(); }
 

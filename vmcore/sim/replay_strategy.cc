@@ -18,12 +18,13 @@ ReplayStrategy::ReplayStrategy(std::vector<ScheduledSwitch> decisions, uint64_t 
                    [](const ScheduledSwitch& a, const ScheduledSwitch& b) { return a.step < b.step; });
 }
 
-void ReplayStrategy::begin_execution(const ExecutionInfo&) {
+bool ReplayStrategy::begin_execution(const ExecutionInfo&) {
   next_ = 0;
   ignored_ = 0;
   departure_.reset();
   rng_.seed(seed_);
   for (LabelTrigger& t : by_label_) t.seen = 0;
+  return true;
 }
 
 std::vector<std::string> ReplayStrategy::unreached() const {

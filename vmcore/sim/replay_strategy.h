@@ -32,7 +32,7 @@ struct Departure {
 class ReplayStrategy final : public Strategy {
  public:
   ReplayStrategy(std::vector<ScheduledSwitch> decisions, uint64_t seed);
-  void begin_execution(const ExecutionInfo& info) override;
+  bool begin_execution(const ExecutionInfo& info) override;
   TaskId pick_next(const SchedPoint& p) override;
   uint64_t random_u64() override { return rng_.next(); }
 

@@ -131,8 +131,9 @@ void Sim::task_entry(void* arg) {
 const Stop& Sim::run() {
   previous_sim_ = t_sim;
   t_sim = this;
-  strategy_->begin_execution(ExecutionInfo{ntasks_});
-  if (runnable_ != 0) {
+  if (!strategy_->begin_execution(ExecutionInfo{ntasks_})) {
+    stop_.kind = StopKind::Exhausted;
+  } else if (runnable_ != 0) {
     const SchedPoint p{step_++, kNoTask, runnable_, EventKind::Point, kSchedStart, Obj{}, Access::None};
     TaskId first = strategy_->pick_next(p);
     const TaskId dflt = default_choice(p);

@@ -15,7 +15,8 @@
 
 namespace faultline::sim {
 
-enum class StopKind : uint8_t { Finished, Violation, Deadlock, Livelock, StepLimit };
+// Exhausted: the strategy had no execution left; nothing ran.
+enum class StopKind : uint8_t { Finished, Violation, Deadlock, Livelock, StepLimit, Exhausted };
 
 struct Stop {
   StopKind kind = StopKind::Finished;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "vmcore/sim/event.h"
 
@@ -29,17 +30,23 @@ TaskId default_choice(const SchedPoint& p);
 class Strategy {
  public:
   virtual ~Strategy() = default;
-  virtual void begin_execution(const ExecutionInfo& info) = 0;
+  // Starts an execution; false when the strategy has none left (a
+  // systematic search that has run every schedule it covers).
+  virtual bool begin_execution(const ExecutionInfo& info) = 0;
   // Returns a task in p.runnable. Anything else is taken as the default choice.
   virtual TaskId pick_next(const SchedPoint& p) = 0;
   // Randomness for strategies and the model, reproducible from the schedule.
   virtual uint64_t random_u64() = 0;
+  // The run departed from a path the strategy replays: a determinism bug.
+  virtual bool diverged() const { return false; }
+  // What the strategy has to say about its search so far ("" if nothing).
+  virtual std::string summary() const { return {}; }
 };
 
 // Always the default choice: runs tasks one after another.
 class DefaultStrategy final : public Strategy {
  public:
-  void begin_execution(const ExecutionInfo&) override {}
+  bool begin_execution(const ExecutionInfo&) override { return true; }
   TaskId pick_next(const SchedPoint& p) override { return default_choice(p); }
   uint64_t random_u64() override { return 0; }
 };
