@@ -96,7 +96,7 @@ TEST(Folios, KernelsListsTheFolioEraPresetsAndTheirCommits) {
   const auto r = testing::faultline_cmd("kernels");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* s : {"v6.12", "v6.18-rc1", "v6.18", "v7.0-rc3", "v7.0", "743a2753a02e", "19773df031bc",
-                        "357b92761d94", "74207de2ba10", "fa04f5b60fda", "Baolin Wang"})
+                        "357b92761d94", "74207de2ba10", "fa04f5b60fda", "Baolin Wang", "55ac8bbe358b"})
     EXPECT_NE(r.output.find(s), std::string::npos) << s;
 }
 

@@ -274,6 +274,15 @@ std::optional<Finding> check_read(Checks& c, uint32_t file, loff_t offset, const
     if (!o.determinate[at] || o.inflight[at] || o.last_change[at] >= read_begin_step) continue;
     if (o.value[at] == data[i]) continue;
     const sim::TaskId writer = o.last_writer[at];
+    // Lost below the size a truncate in progress keeps: the truncate's doing.
+    for (const ChangeWindow& t : c.truncates)
+      if (t.active && t.file == file && at < t.start)
+        return Finding{"faultline: a truncate in progress lost data inside its new EOF",
+                       fmt::format("file {} offset {}: read() returned {:#04x}, expected {:#04x}, while a truncate to "
+                                   "{} runs\nlast change: {}\n",
+                                   file, at, data[i], o.value[at], t.start, change_description(o.last_how[at])),
+                       fmt::format("truncate-inside-eof:{}",
+                                   c.kernel->inodes[file].kind == FileKind::Shmem ? "tmpfs" : "blockfs")};
     return Finding{
         "faultline: lost write: read() does not return what the last write left",
         fmt::format("file {} offset {}: read() returned {:#04x}, expected {:#04x}\n"

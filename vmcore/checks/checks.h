@@ -83,8 +83,9 @@ struct Checks final : mm::Tracer {
   std::array<const char*, mm::kMaxFrames> removed_by{};
   // The kernel function that last freed each block.
   std::array<const char*, mm::kMaxBlocks> freed_by{};
-  // The hole punch each task has in progress.
+  // The hole punch and the truncate each task has in progress.
   std::array<ChangeWindow, sim::kMaxTasks> punches{};
+  std::array<ChangeWindow, sim::kMaxTasks> truncates{};
   uint64_t checked_gen = 0;
 
   void mm_filemap_add_to_page_cache(const mm::page* p) override;
