@@ -92,6 +92,9 @@ int blockfs_writepage(page* p) {
 // (synchronously, with the page locked) or zero them beyond EOF.
 int blockfs_prepare_write(inode* file, page* p, unsigned from, unsigned to) {
   KFUNC("block_prepare_write");
+  // __block_write_begin maps (ext4: delays) the buffer it writes, uptodate
+  // or not: writeback will write it.
+  p->buffer_discarded = false;
   if (PageUptodate(p)) return 0;
   if (folio_test_large(page_folio(p))) folio_read_other_blocks(file, page_folio(p), p);
   if (from == 0 && to == PAGE_CACHE_SIZE) return 0;
