@@ -159,6 +159,9 @@ void Checks::punch_hole_begin(const inode* inode, loff_t start, loff_t end) {
 
 namespace {
 
+// "tmpfs" or "blockfs", for signatures.
+const char* fs_slug(const inode& in) { return in.kind == FileKind::Shmem ? "tmpfs" : "blockfs"; }
+
 // What a read would find at byte `at` now: the cached page if it is
 // uptodate, else the disk (a hole, and tmpfs without a page, read zero).
 uint8_t file_byte_now(const Kernel& k, const inode& in, loff_t at) {
@@ -183,7 +186,7 @@ void check_kept_outside(Checks& c, const inode& in, const ChangeWindow& w, bool 
       continue;
     const uint8_t now_value = file_byte_now(*c.kernel, in, at);
     if (now_value == o.value[at]) continue;
-    const char* fs = in.kind == FileKind::Shmem ? "tmpfs" : "blockfs";
+    const char* fs = fs_slug(in);
     const std::string details = fmt::format("offset {} now reads {:#04x}, it held {:#04x}\nlast change: {}\n", at,
                                             now_value, o.value[at], change_description(o.last_how[at]));
     if (punch)
@@ -281,8 +284,7 @@ std::optional<Finding> check_read(Checks& c, uint32_t file, loff_t offset, const
                        fmt::format("file {} offset {}: read() returned {:#04x}, expected {:#04x}, while a truncate to "
                                    "{} runs\nlast change: {}\n",
                                    file, at, data[i], o.value[at], t.start, change_description(o.last_how[at])),
-                       fmt::format("truncate-inside-eof:{}",
-                                   c.kernel->inodes[file].kind == FileKind::Shmem ? "tmpfs" : "blockfs")};
+                       fmt::format("truncate-inside-eof:{}", fs_slug(c.kernel->inodes[file]))};
     return Finding{
         "faultline: lost write: read() does not return what the last write left",
         fmt::format("file {} offset {}: read() returned {:#04x}, expected {:#04x}\n"
@@ -296,7 +298,7 @@ std::optional<Finding> check_read(Checks& c, uint32_t file, loff_t offset, const
 
 std::optional<Finding> check_mapped_beyond_eof(Checks& c, inode* inode, loff_t size_set) {
   Kernel& k = *c.kernel;
-  if (inode->i_size != size_set || c.truncates_in_flight[inode->i_ino]) return std::nullopt;
+  if (inode->i_size != size_set || c.truncate_in_flight(inode->i_ino)) return std::nullopt;
   const uint64_t size = (uint64_t(inode->i_size) + PAGE_SIZE - 1) >> PAGE_SHIFT;
   for (uint32_t m = 0; m < k.nmms; ++m) {
     mm_struct* mm = &k.mms[m];
@@ -371,7 +373,7 @@ std::optional<Finding> check_large_folio_within_eof(Checks& c, const mm_struct* 
                                                     const vm_area_struct* vma, const page* p) {
   const inode* inode = vma->vm_file;
   const bool pmd = mm->pmd[vpn / PTRS_PER_PTE] == pmd_t::Huge;
-  if (!folio_test_large(compound_head(p)) || c.truncates_in_flight[inode->i_ino]) return std::nullopt;
+  if (!folio_test_large(compound_head(p)) || c.truncate_in_flight(inode->i_ino)) return std::nullopt;
   if (p->index.v < (uint64_t(inode->i_size) + PAGE_SIZE - 1) >> PAGE_SHIFT) return std::nullopt;
   if (c.pages_being_written[inode->i_ino][p->index.v] || inode->kind == FileKind::Shmem) return std::nullopt;
   return Finding{"faultline: a page of a large folio is mapped beyond EOF",

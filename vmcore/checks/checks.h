@@ -73,7 +73,6 @@ struct ChangeWindow {
 struct Checks final : mm::Tracer {
   mm::Kernel* kernel = nullptr;
   std::array<FileOracle, mm::kMaxFiles> files;
-  std::array<uint32_t, mm::kMaxFiles> truncates_in_flight{};
   // When a page last entered the page cache or took a store through a shared
   // mapping, per file and index (step).
   std::array<std::array<uint32_t, mm::kMaxFilePages>, mm::kMaxFiles> touched_at{};
@@ -87,6 +86,12 @@ struct Checks final : mm::Tracer {
   std::array<ChangeWindow, sim::kMaxTasks> punches{};
   std::array<ChangeWindow, sim::kMaxTasks> truncates{};
   uint64_t checked_gen = 0;
+
+  bool truncate_in_flight(uint32_t file) const {
+    for (const ChangeWindow& t : truncates)
+      if (t.active && t.file == file) return true;
+    return false;
+  }
 
   void mm_filemap_add_to_page_cache(const mm::page* p) override;
   void mm_filemap_delete_from_page_cache(const mm::page* p) override;

@@ -144,11 +144,9 @@ int64_t sys_ftruncate(const Op& op) {
   inode* inode = file_of(op);
   const loff_t size = loff_t(op.offset);
   const auto w = checks::begin_change(the_checks(), op.file, std::min<loff_t>(size, kMaxFileBytes), kMaxFileBytes);
-  ++the_checks().truncates_in_flight[op.file];
   the_checks().truncates[sim().current()] = w;
   const int ret = do_truncate(inode, size);
   the_checks().truncates[sim().current()].active = false;
-  --the_checks().truncates_in_flight[op.file];
   if (ret == 0 && inode->i_size == size)
     checks::end_truncate(the_checks(), w);
   else  // failed, or another size change came after it
